@@ -1,0 +1,147 @@
+"""The one way a service consumes the event stream: a durable JetStream consumer whose
+read-model change and applied stream sequence commit in one PostgreSQL transaction.
+
+Guarantees:
+- a redelivered message (same stream sequence) changes nothing: its sequence is not above
+  the recorded position, so it is acknowledged and skipped;
+- messages are applied in stream order: one is settled (applied or dead-lettered) before the
+  next is looked at, so the position only ever moves forward over applied messages;
+- a message that is not a valid event, or that the projection refuses after a few tries, goes
+  to `deadletter.<projection>` with the reason and the consumer keeps going;
+- an outage (database or NATS unreachable) is waited out, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from events import Envelope, UndecodableEvent, decode
+from infra.streams import EVENTS_STREAM, deadletter_subject
+
+log = structlog.get_logger()
+
+OUTAGES = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncio.TimeoutError)
+
+
+class Projection(Protocol):
+    """A read model built from events. `apply` runs inside the transaction that records the
+    position; it must only use `connection`."""
+
+    name: str
+    subjects: Sequence[str]
+
+    async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None: ...
+
+
+@dataclass
+class ProjectionRunner:
+    projection: Projection
+    js: JetStreamContext
+    pool: asyncpg.Pool
+    stream: str = EVENTS_STREAM
+    batch: int = 100
+    max_attempts: int = 3
+    retry_delay: float = 0.2
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    async def bind(self) -> JetStreamContext.PullSubscription:
+        """Creates the durable consumer if missing (never the stream) and binds to it."""
+        await self.js.add_consumer(
+            self.stream,
+            ConsumerConfig(
+                durable_name=self.name,
+                filter_subjects=list(self.projection.subjects),
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_ack_pending=self.batch,
+            ),
+        )
+        await self.pool.execute(
+            "INSERT INTO projection_position (projection) VALUES ($1) ON CONFLICT DO NOTHING",
+            self.name,
+        )
+        return await self.js.pull_subscribe_bind(self.name, stream=self.stream)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = await self.bind()
+        log.info("projection.started", projection=self.name)
+        while not stop.is_set():
+            try:
+                messages = await subscription.fetch(self.batch, timeout=0.5)
+            except NatsTimeout:
+                continue
+            except OUTAGES as error:
+                log.warning("projection.fetch_failed", projection=self.name, error=str(error))
+                await asyncio.sleep(self.retry_delay)
+                continue
+            for message in messages:
+                await self.handle(message)
+        await subscription.unsubscribe()
+
+    async def handle(self, message: Msg) -> None:
+        """Settles one message: applied, skipped as already applied, or dead-lettered."""
+        sequence = message.metadata.sequence.stream
+        try:
+            event = decode(message.data)
+        except UndecodableEvent as error:
+            await self.dead_letter(message, error.reason)
+            return
+        attempt = 0
+        while True:
+            try:
+                await self.apply(sequence, event)
+                break
+            except OUTAGES as error:  # wait the outage out; never dead-letter because of it
+                log.warning("projection.outage", projection=self.name, error=str(error))
+                await asyncio.sleep(self.retry_delay)
+            except Exception as error:
+                attempt += 1
+                if attempt >= self.max_attempts:
+                    await self.dead_letter(message, f"{type(error).__name__}: {error}")
+                    return
+                await asyncio.sleep(self.retry_delay * attempt)
+        await message.ack()
+
+    async def apply(self, sequence: int, event: Envelope[Any]) -> bool:
+        """Applies `event` unless already applied; True if it changed the read model."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            applied = await connection.fetchval(
+                "SELECT stream_seq FROM projection_position WHERE projection = $1 FOR UPDATE",
+                self.name,
+            )
+            if sequence <= applied:
+                return False
+            await self.projection.apply(connection, event)
+            await connection.execute(
+                "UPDATE projection_position SET stream_seq = $2, updated_at = now() "
+                "WHERE projection = $1",
+                self.name,
+                sequence,
+            )
+            return True
+
+    async def dead_letter(self, message: Msg, reason: str) -> None:
+        """Keeps the message with the reason on the dead-letter stream, then lets it go."""
+        log.error("projection.dead_letter", projection=self.name, subject=message.subject, reason=reason)
+        headers = {
+            "Bs-Reason": reason[:1000],
+            "Bs-Subject": message.subject,
+            "Bs-Stream-Seq": str(message.metadata.sequence.stream),
+            "Nats-Msg-Id": f"{self.name}:{message.metadata.sequence.stream}",
+        }
+        await self.js.publish(deadletter_subject(self.name), message.data, headers=headers)
+        await message.term()

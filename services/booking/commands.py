@@ -1,0 +1,46 @@
+"""Commands the booking application takes, from HTTP and from NATS request-reply alike."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from events.booking import Channel
+from events.envelope import SLUG
+from services.booking.domain.errors import Invalid
+from services.booking.domain.phone import normalise_phone
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BookTime(Command):
+    municipality: str = Field(pattern=SLUG)
+    site: str = Field(pattern=SLUG)
+    service: str = Field(pattern=SLUG)
+    starts_at: AwareDatetime
+    citizen_name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(description="Danish or international phone number; stored as E.164")
+    channel: Channel = Channel.web
+    idempotency_key: str | None = Field(default=None, max_length=200)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        try:
+            return normalise_phone(value)
+        except Invalid as error:
+            raise ValueError(str(error)) from error
+
+
+class RescheduleBooking(Command):
+    booking_id: UUID
+    starts_at: AwareDatetime
+
+
+class CancelBooking(Command):
+    booking_id: UUID
+    reason: str = Field(default="cancelled by the citizen", max_length=500)
+    cancelled_by: str = "citizen"

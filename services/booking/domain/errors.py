@@ -1,0 +1,24 @@
+"""Domain errors of the booking side; entrypoints map them to 404/409/422."""
+
+from __future__ import annotations
+
+
+class BookingError(Exception):
+    """A command the domain refuses; the message says what is wrong in the citizen's terms."""
+
+
+class NotFound(BookingError):
+    """No such municipality, site, service, day or booking (404)."""
+
+
+class Conflict(BookingError):
+    """The command clashes with the current state, e.g. the time is taken (409)."""
+
+
+class Invalid(BookingError):
+    """The command cannot be right whatever the state, e.g. a service the site does not offer (422)."""
+
+
+class SlotFull(Conflict):
+    def __init__(self, starts_at: str) -> None:
+        super().__init__(f"the time {starts_at} is fully booked")

