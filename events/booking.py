@@ -10,7 +10,7 @@ from events.envelope import EventData
 
 
 class Channel(StrEnum):
-    """How the booking reached us (the seeds: web, and phone or counter for non-digital citizens)."""
+    """How the booking reached us: web, or phone and counter for citizens who are not digital."""
 
     web = "web"
     phone = "phone"

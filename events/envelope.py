@@ -47,4 +47,3 @@ class Envelope(WireModel, Generic[DataT]):
 def subject_for(municipality: str, event_type: str) -> str:
     """`bs.<municipality>.<aggregate>.<event>`, e.g. `bs.slagelse.booking.booked`."""
     return f"bs.{municipality}.{event_type}"
-

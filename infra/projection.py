@@ -37,8 +37,11 @@ class Projection(Protocol):
     """A read model built from events. `apply` runs inside the transaction that records the
     position; it must only use `connection`."""
 
-    name: str
-    subjects: Sequence[str]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def subjects(self) -> Sequence[str]: ...
 
     async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None: ...
 
@@ -136,7 +139,9 @@ class ProjectionRunner:
 
     async def dead_letter(self, message: Msg, reason: str) -> None:
         """Keeps the message with the reason on the dead-letter stream, then lets it go."""
-        log.error("projection.dead_letter", projection=self.name, subject=message.subject, reason=reason)
+        log.error(
+            "projection.dead_letter", projection=self.name, subject=message.subject, reason=reason
+        )
         headers = {
             "Bs-Reason": reason[:1000],
             "Bs-Subject": message.subject,

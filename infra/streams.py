@@ -55,6 +55,7 @@ STREAMS = (
 async def ensure_streams(js: JetStreamContext) -> None:
     """Creates the streams, or brings an existing one's settings to these; idempotent."""
     for config in STREAMS:
+        assert config.name is not None
         try:
             await js.stream_info(config.name)
         except NotFoundError:

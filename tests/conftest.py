@@ -3,6 +3,7 @@ JetStream streams and a fresh PostgreSQL database per test."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -43,10 +44,8 @@ async def js(nc: NatsClient) -> JetStreamContext:
     """JetStream with the project's streams, emptied for this test."""
     context = nc.jetstream()
     for config in STREAMS:
-        try:
+        with contextlib.suppress(NotFoundError):
             await context.delete_stream(config.name)
-        except NotFoundError:
-            pass
     await ensure_streams(context)
     return context
 

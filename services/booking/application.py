@@ -8,7 +8,7 @@ across processes; a conflicting concurrent save is retried against the fresh sta
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -37,7 +37,7 @@ class DateAsISO(Transcoding):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BookingApplication(Application[UUID]):
@@ -148,10 +148,14 @@ class BookingApplication(Application[UUID]):
             booking = self.get_booking(command.booking_id)
             if booking.status.value == "cancelled":
                 raise Conflict(f"booking {booking.id} is cancelled")
-            old_day = self.get_site_day(booking.municipality, booking.site, booking.starts_at.date())
+            old_day = self.get_site_day(
+                booking.municipality, booking.site, booking.starts_at.date()
+            )
             same_day = old_day.date == command.starts_at.date()
-            new_day = old_day if same_day else self.get_site_day(
-                booking.municipality, booking.site, command.starts_at.date()
+            new_day = (
+                old_day
+                if same_day
+                else self.get_site_day(booking.municipality, booking.site, command.starts_at.date())
             )
             new_day.take_seat(command.starts_at, str(booking.id), booking.service)
             old_day.release_seat(booking.starts_at, str(booking.id))

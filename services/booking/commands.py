@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.booking import Channel
 from events.envelope import SLUG
 from services.booking.domain.errors import Invalid
 from services.booking.domain.phone import normalise_phone
+
+
+def _phone(value: str) -> str:
+    try:
+        return normalise_phone(value)
+    except Invalid as error:
+        raise ValueError(str(error)) from error
+
+
+PhoneNumber = Annotated[
+    str,
+    AfterValidator(_phone),
+    Field(
+        description="Danish or international phone number; stored as E.164",
+        examples=["+45 20 30 40 50"],
+    ),
+]
 
 
 class Command(BaseModel):
@@ -22,17 +40,9 @@ class BookTime(Command):
     service: str = Field(pattern=SLUG)
     starts_at: AwareDatetime
     citizen_name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(description="Danish or international phone number; stored as E.164")
+    phone: PhoneNumber
     channel: Channel = Channel.web
     idempotency_key: str | None = Field(default=None, max_length=200)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        try:
-            return normalise_phone(value)
-        except Invalid as error:
-            raise ValueError(str(error)) from error
 
 
 class RescheduleBooking(Command):

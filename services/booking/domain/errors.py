@@ -16,7 +16,7 @@ class Conflict(BookingError):
 
 
 class Invalid(BookingError):
-    """The command cannot be right whatever the state, e.g. a service the site does not offer (422)."""
+    """The command cannot be right whatever the state, e.g. a naive time (422)."""
 
 
 class SlotFull(Conflict):

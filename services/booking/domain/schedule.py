@@ -6,8 +6,8 @@ bookings of the last seat conflict on this aggregate's version and only one can 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import datetime as dt
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -36,7 +36,9 @@ class SiteDay(Aggregate):
         return uuid5(NAMESPACE_URL, f"borgerservice:schedule:{municipality}:{site}:{date}")
 
     @event("DayOpened")
-    def __init__(self, municipality: str, site: str, date: dt.date, slots: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, municipality: str, site: str, date: dt.date, slots: list[dict[str, Any]]
+    ) -> None:
         self.municipality = municipality
         self.site = site
         self.date = date

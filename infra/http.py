@@ -1,0 +1,48 @@
+"""The one way an HTTP API is assembled: routers, readable 422s, domain errors mapped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+def _readable(error: RequestValidationError) -> JSONResponse:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
+        for e in error.errors()
+    ]
+    detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
+
+
+def build_api(
+    title: str,
+    routers: Iterable[APIRouter],
+    error_statuses: dict[type[Exception], int] | None = None,
+) -> FastAPI:
+    """A FastAPI app with OpenAPI at /docs; `error_statuses` maps domain errors to statuses,
+    their message becoming the `detail`."""
+    api = FastAPI(title=title, version="1")
+    for router in routers:
+        api.include_router(router)
+
+    async def validation_failed(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return _readable(error)
+
+    api.add_exception_handler(RequestValidationError, validation_failed)
+    for error_type, status in (error_statuses or {}).items():
+
+        async def domain_error(_: Request, error: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse({"detail": str(error)}, status_code=status)
+
+        api.add_exception_handler(error_type, domain_error)
+
+    @api.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api

@@ -1,0 +1,86 @@
+"""The availability read model: which times are free, built from schedule events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from events import Envelope
+from events.schedule import DayOpened, SeatReleased, SeatTaken
+from services.booking.domain.opening_hours import COPENHAGEN
+
+
+class AvailabilityProjection:
+    """Seats left per time. `seats_left` on each event is absolute, so applying it again is
+    harmless; the runner applies events in stream order."""
+
+    name = "availability"
+    subjects = ("bs.*.schedule.*",)
+
+    async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None:
+        data = event.data
+        if isinstance(data, DayOpened):
+            await connection.executemany(
+                "INSERT INTO availability_slot "
+                "(municipality, site, starts_at, ends_at, capacity, seats_left, services) "
+                "VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT DO NOTHING",
+                [
+                    (event.municipality, event.site, s.starts_at, s.ends_at, s.capacity, s.services)
+                    for s in data.slots
+                ],
+            )
+        elif isinstance(data, SeatTaken | SeatReleased):
+            await connection.execute(
+                "UPDATE availability_slot SET seats_left = $4 "
+                "WHERE municipality = $1 AND site = $2 AND starts_at = $3",
+                event.municipality,
+                event.site,
+                data.starts_at,
+                data.seats_left,
+            )
+        else:
+            raise ValueError(f"availability cannot apply {event.type}")
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    site: str
+    starts_at: datetime
+    ends_at: datetime
+    seats_left: int
+
+
+async def free_times(
+    pool: asyncpg.Pool,
+    municipality: str,
+    *,
+    service: str | None,
+    site: str | None,
+    start: datetime,
+    end: datetime,
+    limit: int = 500,
+) -> list[FreeTime]:
+    rows = await pool.fetch(
+        "SELECT site, starts_at, ends_at, seats_left FROM availability_slot "
+        "WHERE municipality = $1 AND seats_left > 0 AND starts_at >= $2 AND starts_at < $3 "
+        "AND ($4::text IS NULL OR $4 = ANY(services)) AND ($5::text IS NULL OR site = $5) "
+        "ORDER BY starts_at, site LIMIT $6",
+        municipality,
+        start,
+        end,
+        service,
+        site,
+        limit,
+    )
+    return [
+        FreeTime(
+            site=row["site"],
+            starts_at=row["starts_at"].astimezone(COPENHAGEN),
+            ends_at=row["ends_at"].astimezone(COPENHAGEN),
+            seats_left=row["seats_left"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,145 @@
+"""The relay (transactional outbox): the event store's notification log onto JetStream.
+
+Guarantees:
+- in order and exactly once on the stream: every publish names the previous event as the
+  stream's expected last message (`Nats-Expected-Last-Msg-Id`), so the stream is always a
+  prefix of the notification log; on start, and after any failed publish, the relay resumes
+  after the last event the stream holds, whatever the duplicate window;
+- nothing is lost: if JetStream loses messages, the relay republishes them from the store;
+- gaps in notification ids (rolled-back transactions) are harmless: it reads "greater than";
+- one relay at a time: it holds a PostgreSQL advisory lock while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from eventsourcing.persistence import Notification
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from events import encode
+from infra.streams import EVENTS_STREAM
+from services.booking.adapters.wire import to_envelope
+from services.booking.application import BookingApplication
+
+log = structlog.get_logger()
+
+NOTIFICATION_ID_HEADER = "Bs-Notification-Id"
+RELAY_LOCK = 7356002
+
+
+@dataclass
+class Relay:
+    app: BookingApplication
+    js: JetStreamContext
+    pool: asyncpg.Pool
+    name: str = "booking"
+    batch: int = 200
+    idle_wait: float = 1.0
+    # Called after a batch is acknowledged by JetStream and before the position is recorded;
+    # fault tests make it raise to kill the relay at exactly that point.
+    after_publish: Callable[[int], Awaitable[None]] | None = None
+    position: int = 0
+    last_event_id: str | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with self.pool.acquire() as lock_connection:
+            await lock_connection.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
+            try:
+                await self._run_leading(lock_connection, stop)
+            finally:
+                await lock_connection.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+
+    async def _run_leading(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
+        channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
+        await connection.add_listener(channel, self._on_notify)
+        await self.resume()
+        log.info("relay.started", position=self.position)
+        try:
+            while not stop.is_set():
+                try:
+                    relayed = await self.relay_once()
+                except Exception as error:
+                    log.warning("relay.publish_failed", error=str(error))
+                    await asyncio.sleep(0.5)
+                    await self.resume()
+                    continue
+                if relayed == 0:
+                    await self._idle(stop)
+        finally:
+            await connection.remove_listener(channel, self._on_notify)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        await asyncio.wait(waiters, timeout=self.idle_wait, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+    async def resume(self) -> None:
+        """Continues after the last event on the stream: what is there is never published again."""
+        try:
+            info = await self.js.stream_info(EVENTS_STREAM)
+        except NotFoundError:
+            raise RuntimeError(f"stream {EVENTS_STREAM} is missing: run the infra step") from None
+        self.position, self.last_event_id = 0, None
+        if info.state.last_seq:
+            try:
+                last = await self.js.get_msg(EVENTS_STREAM, info.state.last_seq)
+            except NotFoundError:
+                last = None
+            if last is not None and last.headers:
+                self.position = int(last.headers[NOTIFICATION_ID_HEADER])
+                self.last_event_id = last.headers["Nats-Msg-Id"]
+
+    async def relay_once(self) -> int:
+        """Publishes the next batch; returns how many events went onto the stream."""
+        notifications = await asyncio.to_thread(self._select_after, self.position)
+        if not notifications:
+            return 0
+        publishes = []
+        previous = self.last_event_id
+        for notification in notifications:
+            envelope = to_envelope(self.app.mapper.to_domain_event(notification))
+            headers = {
+                "Nats-Msg-Id": str(envelope.event_id),
+                NOTIFICATION_ID_HEADER: str(notification.id),
+            }
+            if previous is not None:
+                headers["Nats-Expected-Last-Msg-Id"] = previous
+            publishes.append(
+                self.js.publish(envelope.subject, encode(envelope), headers=headers, timeout=5)
+            )
+            previous = str(envelope.event_id)
+        # Sent in order on one connection; acknowledged concurrently.
+        results = await asyncio.gather(*publishes, return_exceptions=True)
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            raise failure
+        if self.after_publish is not None:
+            await self.after_publish(notifications[-1].id)
+        self.position, self.last_event_id = notifications[-1].id, previous
+        await self.record_position()
+        return len(notifications)
+
+    def _select_after(self, position: int) -> Sequence[Notification]:
+        return self.app.recorder.select_notifications(
+            start=position, limit=self.batch, inclusive_of_start=False
+        )
+
+    async def record_position(self) -> None:
+        await self.pool.execute(
+            "INSERT INTO relay_position (relay, notification_id) VALUES ($1, $2) "
+            "ON CONFLICT (relay) DO UPDATE SET notification_id = $2, updated_at = now()",
+            self.name,
+            self.position,
+        )

@@ -1,0 +1,71 @@
+"""The booking service's composition root: the application, its HTTP routes and NATS
+command handlers, the relay onto JetStream and the availability projection."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import asyncpg
+from fastapi import APIRouter
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from infra.database import apply_schema, create_pool
+from infra.projection import ProjectionRunner
+from services.booking.adapters.availability import AvailabilityProjection
+from services.booking.adapters.relay import Relay
+from services.booking.application import BookingApplication
+from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.entrypoints.http import booking_router
+from services.booking.entrypoints.nats_commands import register_command_handlers
+from services.booking.manage_token import ManageTokens
+from services.booking.settings import BookingSettings
+
+ERROR_STATUSES: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, Invalid: 422}
+
+
+@dataclass
+class BookingService:
+    settings: BookingSettings
+    app: BookingApplication
+    pool: asyncpg.Pool
+    js: JetStreamContext
+    broker: NatsBroker
+    tokens: ManageTokens
+
+    @classmethod
+    async def start(cls, settings: BookingSettings, nc: NatsClient) -> BookingService:
+        if settings.nats_url is None:
+            raise ValueError("BookingService needs settings.nats_url")
+        pool = await create_pool(settings.database_url)
+        await apply_schema(pool, "platform", "availability")
+        app = await asyncio.to_thread(BookingApplication, settings.eventsourcing_env())
+        tokens = ManageTokens(settings.manage_token_secret)
+        broker = NatsBroker(settings.nats_url, logger=None)
+        register_command_handlers(broker, app, tokens)
+        return cls(settings, app, pool, nc.jetstream(), broker, tokens)
+
+    def router(self) -> APIRouter:
+        return booking_router(
+            self.app, self.pool, self.tokens, self.settings.availability_horizon_days
+        )
+
+    def relay(self) -> Relay:
+        return Relay(self.app, self.js, self.pool, batch=self.settings.relay_batch)
+
+    def availability(self) -> ProjectionRunner:
+        return ProjectionRunner(AvailabilityProjection(), self.js, self.pool)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Commands over NATS, the relay and the availability projection, until `stop`."""
+        await self.broker.start()
+        try:
+            await asyncio.gather(self.relay().run(stop), self.availability().run(stop))
+        finally:
+            await self.broker.stop()
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await asyncio.to_thread(self.app.close)

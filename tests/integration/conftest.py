@@ -1,0 +1,45 @@
+"""The booking service running for real: application on PostgreSQL, relay and availability
+projection on JetStream, HTTP through an in-process ASGI client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from infra.http import build_api
+from infra.nats_server import EmbeddedNats
+from services.booking.service import ERROR_STATUSES, BookingService
+from services.booking.settings import BookingSettings
+
+
+@pytest.fixture
+async def booking_service(
+    database_url: str, nats_server: EmbeddedNats, nc: NatsClient, js: JetStreamContext
+) -> AsyncIterator[BookingService]:
+    settings = BookingSettings(database_url=database_url, nats_url=nats_server.url)
+    service = await BookingService.start(settings, nc)
+    yield service
+    await service.close()
+
+
+@pytest.fixture
+async def running_booking(booking_service: BookingService) -> AsyncIterator[BookingService]:
+    """The booking service with its relay, projection and command handlers running."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(booking_service.run(stop))
+    yield booking_service
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def api(booking_service: BookingService) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_api("test", [booking_service.router()], ERROR_STATUSES)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

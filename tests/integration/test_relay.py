@@ -1,0 +1,135 @@
+"""The relay puts every stored event on the stream exactly once, in order, whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from itertools import pairwise
+
+import asyncpg
+import pytest
+from nats.js import JetStreamContext
+
+from infra.streams import EVENTS_STREAM, ensure_streams
+from services.booking.adapters.relay import NOTIFICATION_ID_HEADER, Relay
+from services.booking.commands import BookTime
+from services.booking.service import BookingService
+from tests.booking_world import FIRST_TIME, MUNICIPALITY, SITE, seed_world
+
+
+class RelayKilled(Exception):
+    pass
+
+
+async def book_some(service: BookingService, count: int) -> None:
+    def book() -> None:
+        for i in range(count):
+            service.app.book(
+                BookTime(
+                    municipality=MUNICIPALITY,
+                    site=SITE,
+                    service="pas",
+                    starts_at=FIRST_TIME + timedelta(minutes=15 * (i % 4)),
+                    citizen_name=f"Borger {i}",
+                    phone="+4520304050",
+                )
+            )
+
+    await asyncio.to_thread(book)
+
+
+async def stream_contents(js: JetStreamContext) -> list[tuple[int, str]]:
+    """(notification id, event id) of every message on the events stream, in stream order."""
+    info = await js.stream_info(EVENTS_STREAM)
+    found = []
+    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(EVENTS_STREAM, sequence)
+        assert message.headers is not None
+        found.append((int(message.headers[NOTIFICATION_ID_HEADER]), message.headers["Nats-Msg-Id"]))
+    return found
+
+
+async def stored_notification_ids(service: BookingService) -> list[int]:
+    notifications = await asyncio.to_thread(
+        service.app.recorder.select_notifications, start=0, limit=10_000, inclusive_of_start=False
+    )
+    return [n.id for n in notifications]
+
+
+async def relay_all(relay: Relay) -> None:
+    while await relay.relay_once():
+        pass
+
+
+async def test_every_stored_event_is_on_the_stream_once_in_order(
+    booking_service: BookingService, js: JetStreamContext
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app, 8)
+    await book_some(booking_service, 6)
+    relay = booking_service.relay()
+    await relay.resume()
+    await relay_all(relay)
+    on_stream = await stream_contents(js)
+    assert [n for n, _ in on_stream] == await stored_notification_ids(booking_service)
+    assert len({event_id for _, event_id in on_stream}) == len(on_stream)
+
+
+async def test_relay_killed_between_publish_and_recording_position_does_not_duplicate(
+    booking_service: BookingService, js: JetStreamContext, pool: asyncpg.Pool
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app, 8)
+    await book_some(booking_service, 6)
+
+    async def die(_: int) -> None:
+        raise RelayKilled
+
+    doomed = Relay(booking_service.app, js, booking_service.pool, batch=5, after_publish=die)
+    await doomed.resume()
+    with pytest.raises(RelayKilled):
+        await doomed.relay_once()
+    assert await booking_service.pool.fetchval("SELECT count(*) FROM relay_position") == 0
+    assert len(await stream_contents(js)) == 5  # published, position not recorded
+
+    restarted = Relay(booking_service.app, js, booking_service.pool, batch=5)
+    await restarted.resume()
+    await relay_all(restarted)
+    on_stream = await stream_contents(js)
+    assert [n for n, _ in on_stream] == await stored_notification_ids(booking_service)
+    recorded = await booking_service.pool.fetchval("SELECT notification_id FROM relay_position")
+    assert recorded == on_stream[-1][0]
+
+
+async def test_gaps_in_notification_ids_are_relayed_past(
+    booking_service: BookingService, js: JetStreamContext
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app, 8)
+    await book_some(booking_service, 2)
+    # A rolled-back transaction burns notification ids.
+    await booking_service.pool.execute(
+        "SELECT nextval(pg_get_serial_sequence('booking_events', 'notification_id')) "
+        "FROM generate_series(1, 5)"
+    )
+    await book_some(booking_service, 2)
+    relay = booking_service.relay()
+    await relay.resume()
+    await relay_all(relay)
+    stored = await stored_notification_ids(booking_service)
+    assert any(b - a > 1 for a, b in pairwise(stored)), "the test needs a gap"
+    assert [n for n, _ in await stream_contents(js)] == stored
+
+
+async def test_events_lost_by_jetstream_are_republished_from_the_store(
+    booking_service: BookingService, js: JetStreamContext
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app, 8)
+    await book_some(booking_service, 3)
+    relay = booking_service.relay()
+    await relay.resume()
+    await relay_all(relay)
+    await js.delete_stream(EVENTS_STREAM)
+    await ensure_streams(js)
+    await relay.resume()
+    await relay_all(relay)
+    assert [n for n, _ in await stream_contents(js)] == await stored_notification_ids(
+        booking_service
+    )
