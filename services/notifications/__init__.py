@@ -1,0 +1,1 @@
+"""SMS notifications: a confirmation on booking, sent at most once per message."""

@@ -1,0 +1,1 @@
+"""PostgreSQL and SMS gateways of the notifications service."""

@@ -1,0 +1,1 @@
+"""How events and people reach the notifications service: its projection and its CLI."""

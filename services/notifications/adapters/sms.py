@@ -1,0 +1,78 @@
+"""SMS providers: the gateway interface, the local outbox the demo and tests read, and a
+provider that always fails (for tests of retries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import asyncpg
+
+from services.notifications.domain.messages import Sms
+
+
+class SmsProvider(Protocol):
+    """Delivers one SMS. Called again with the same message after a crash or a failure, so a
+    provider must send at most one message per `idempotency_key`."""
+
+    async def send(self, message: Sms) -> None: ...
+
+
+@dataclass
+class OutboxProvider:
+    """Sends by writing to `sms_outbox`; a repeated send of the same key changes nothing."""
+
+    pool: asyncpg.Pool
+
+    async def send(self, message: Sms) -> None:
+        await self.pool.execute(
+            "INSERT INTO sms_outbox (idempotency_key, municipality, phone, body) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+            message.idempotency_key,
+            message.municipality,
+            message.phone,
+            message.body,
+        )
+
+
+class SmsGatewayError(RuntimeError):
+    """The provider did not take the message."""
+
+
+@dataclass
+class FailingProvider:
+    """A gateway that is down: every send fails with `reason`."""
+
+    reason: str = "gateway unavailable"
+    calls: int = 0
+
+    async def send(self, message: Sms) -> None:
+        self.calls += 1
+        raise SmsGatewayError(self.reason)
+
+
+def provider_named(name: str, pool: asyncpg.Pool) -> SmsProvider:
+    """The provider `NotificationsSettings.sms_provider` names."""
+    if name == "outbox":
+        return OutboxProvider(pool)
+    raise ValueError(f"unknown SMS provider {name!r}; known: 'outbox'")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    idempotency_key: str
+    municipality: str
+    phone: str
+    body: str
+    sent_at: datetime
+
+
+async def read_outbox(pool: asyncpg.Pool, municipality: str | None = None) -> list[OutboxEntry]:
+    """The local outbox, oldest first; one municipality's messages only when it is given."""
+    rows = await pool.fetch(
+        "SELECT idempotency_key, municipality, phone, body, sent_at FROM sms_outbox "
+        "WHERE $1::text IS NULL OR municipality = $1 ORDER BY sent_at, idempotency_key",
+        municipality,
+    )
+    return [OutboxEntry(**dict(row)) for row in rows]

@@ -1,0 +1,101 @@
+"""The durable consumer every service uses: redelivery changes nothing, bad messages are
+dead-lettered with the reason and the consumer keeps going."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from events import Envelope, decode, encode
+from events.schedule import DayOpened, SeatTaken, Slot
+from infra.projection import ProjectionRunner
+from infra.streams import DEADLETTER_STREAM
+from services.booking.adapters.availability import AvailabilityProjection
+from tests.support import eventually
+
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=timezone.utc)
+T1 = datetime(2030, 3, 4, 9, 15, tzinfo=timezone.utc)
+
+
+def envelope(data: Any, version: int) -> Envelope[Any]:
+    return Envelope[type(data)](  # type: ignore[misc]
+        event_id=uuid4(),
+        type=data.TYPE,
+        schema_version=1,
+        municipality="slagelse",
+        site="korsoer",
+        aggregate_id=uuid4(),
+        aggregate_version=version,
+        occurred_at=datetime.now(timezone.utc),
+        data=data,
+    )
+
+
+async def publish(js: JetStreamContext, event: Envelope[Any]) -> None:
+    await js.publish(event.subject, encode(event), headers={"Nats-Msg-Id": str(event.event_id)})
+
+
+DAY = DayOpened(
+    date=date(2030, 3, 4),
+    slots=[Slot(starts_at=T0, ends_at=T1, capacity=3, services=["pas"])],
+)
+
+
+async def seats_left(pool: asyncpg.Pool) -> int | None:
+    value = await pool.fetchval("SELECT seats_left FROM availability_slot WHERE starts_at = $1", T0)
+    return None if value is None else int(value)
+
+
+async def test_a_redelivered_event_changes_nothing(
+    js: JetStreamContext, pool: asyncpg.Pool
+) -> None:
+    runner = ProjectionRunner(AvailabilityProjection(), js, pool)
+    subscription = await runner.bind()
+    await publish(js, envelope(DAY, 1))
+    await publish(js, envelope(SeatTaken(starts_at=T0, booking_id="b1", seats_left=2), 2))
+    opened, taken = await subscription.fetch(2, timeout=2)
+    await runner.handle(opened)
+    # Applied and committed, but the acknowledgement is lost: the server delivers it again.
+    assert await runner.apply(taken.metadata.sequence.stream, decode(taken.data))
+    await taken.nak()
+    await pool.execute("UPDATE availability_slot SET seats_left = 3")  # would show a re-apply
+    [again] = await subscription.fetch(1, timeout=5)
+    assert again.metadata.sequence.stream == taken.metadata.sequence.stream
+    assert again.metadata.num_delivered == 2
+    await runner.handle(again)
+    assert await seats_left(pool) == 3
+
+
+async def test_malformed_messages_are_dead_lettered_and_the_consumer_keeps_going(
+    js: JetStreamContext, pool: asyncpg.Pool
+) -> None:
+    subject = "bs.slagelse.schedule.day_opened"
+    await js.publish(subject, b"{not json", headers={"Nats-Msg-Id": "garbage"})
+    incomplete = envelope(DAY, 1).model_dump(mode="json")
+    del incomplete["data"]["slots"]
+    await js.publish(
+        subject, json.dumps(incomplete).encode(), headers={"Nats-Msg-Id": "incomplete"}
+    )
+    await publish(js, envelope(DAY, 1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(ProjectionRunner(AvailabilityProjection(), js, pool).run(stop))
+
+    async def applied() -> bool:
+        return await seats_left(pool) == 3
+
+    await eventually(applied)
+    stop.set()
+    await task
+    dead = await js.pull_subscribe(
+        "deadletter.availability", durable="inspect", stream=DEADLETTER_STREAM
+    )
+    reasons = [m.headers["Bs-Reason"] for m in await dead.fetch(2, timeout=2) if m.headers]
+    assert reasons[0].startswith("not JSON")
+    assert "data.slots" in reasons[1]
+    assert "Field required" in reasons[1]
