@@ -22,7 +22,7 @@ async def ensure_database(database_url: str) -> None:
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
     except asyncpg.DuplicateDatabaseError:
         pass  # created concurrently by another process
     finally:

@@ -18,6 +18,7 @@ class ConnectionSettings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     nats_url: str | None = None
+    nats_port: int = DEFAULT_NATS_PORT  # of the embedded nats-server
     var_dir: Path = Path("var")
 
     @property

@@ -39,7 +39,7 @@ def booked(municipality: str = "slagelse", phone: str = "+4520123456") -> Envelo
         data=BookingBooked(
             service="koerekort",
             service_name="Kørekort",
-            site_name="Korsør",
+            site_name="Borgerservice Korsør",
             documents=["gyldigt billedlegitimation", "lægeerklæring"],
             starts_at=datetime(2025, 5, 6, 12, 15, tzinfo=UTC),
             ends_at=datetime(2025, 5, 6, 12, 30, tzinfo=UTC),

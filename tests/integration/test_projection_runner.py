@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -19,8 +19,8 @@ from infra.streams import DEADLETTER_STREAM
 from services.booking.adapters.availability import AvailabilityProjection
 from tests.support import eventually
 
-T0 = datetime(2030, 3, 4, 9, 0, tzinfo=timezone.utc)
-T1 = datetime(2030, 3, 4, 9, 15, tzinfo=timezone.utc)
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+T1 = datetime(2030, 3, 4, 9, 15, tzinfo=UTC)
 
 
 def envelope(data: Any, version: int) -> Envelope[Any]:
@@ -32,7 +32,7 @@ def envelope(data: Any, version: int) -> Envelope[Any]:
         site="korsoer",
         aggregate_id=uuid4(),
         aggregate_version=version,
-        occurred_at=datetime.now(timezone.utc),
+        occurred_at=datetime.now(UTC),
         data=data,
     )
 

@@ -1,0 +1,44 @@
+"""The reporting service's composition root: its pool, its projection and its routes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import asyncpg
+import nats.aio.client
+from fastapi import APIRouter
+from nats.js import JetStreamContext
+
+from infra.database import apply_schema, create_pool
+from infra.projection import ProjectionRunner
+from services.reporting.adapters.booking_projection import ReportingProjection
+from services.reporting.adapters.booking_report import BookingReports
+from services.reporting.entrypoints.http import reporting_router
+from services.reporting.settings import ReportingSettings
+
+
+@dataclass
+class ReportingService:
+    settings: ReportingSettings
+    pool: asyncpg.Pool
+    js: JetStreamContext
+
+    @classmethod
+    async def start(
+        cls, settings: ReportingSettings, nc: nats.aio.client.Client
+    ) -> ReportingService:
+        """Connects to PostgreSQL and brings the reporting schema up to date."""
+        pool = await create_pool(settings.database_url)
+        await apply_schema(pool, "platform", "reporting")
+        return cls(settings=settings, pool=pool, js=nc.jetstream())
+
+    def router(self) -> APIRouter:
+        return reporting_router(BookingReports(self.pool))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keeps the report read model up to date until `stop` is set."""
+        await ProjectionRunner(ReportingProjection(), self.js, self.pool).run(stop)
+
+    async def close(self) -> None:
+        await self.pool.close()

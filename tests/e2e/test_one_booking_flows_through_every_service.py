@@ -1,0 +1,148 @@
+"""The walking skeleton, as a user runs it: `borgerservice up --demo` in its own process on a
+real nats-server (embedded) and PostgreSQL; one booking over HTTP reaches every service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import nats
+import psycopg
+import pytest
+
+from infra.nats_server import free_port
+from infra.streams import EVENTS_STREAM
+
+BIN = Path(sys.executable).parent / "borgerservice"
+
+
+@pytest.fixture
+def deployment(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    http_port, nats_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "NATS_PORT": str(nats_port),
+        "VAR_DIR": str(tmp_path / "var"),
+    }
+    env.pop("NATS_URL", None)
+    process = subprocess.Popen(
+        [str(BIN), "up", "--demo", "--port", str(http_port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"borgerservice up did not start:\n{process.communicate()[0]}")
+        time.sleep(0.2)
+    yield {"base": base, "nats": f"nats://127.0.0.1:{nats_port}", **env}
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, output
+    assert "Stopped cleanly." in output
+
+
+def wait_for(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+def booked_events_on_stream(nats_url: str) -> list[dict[str, str]]:
+    async def fetch() -> list[dict[str, str]]:
+        nc = await nats.connect(nats_url)
+        try:
+            subscription = await nc.jetstream().pull_subscribe(
+                "bs.slagelse.booking.booked", stream=EVENTS_STREAM
+            )
+            return [json.loads(m.data) for m in await subscription.fetch(10, timeout=5)]
+        finally:
+            await nc.close()
+
+    return asyncio.run(fetch())
+
+
+def test_one_booking_reaches_store_stream_availability_sms_and_report(
+    deployment: dict[str, str],
+) -> None:
+    base = deployment["base"]
+    api = f"{base}/api/v1/municipalities/slagelse"
+    free = httpx.get(f"{api}/availability", params={"service": "pas", "site": "korsoer"}).json()
+    chosen = free[0]
+    booked = httpx.post(
+        f"{api}/bookings",
+        json={
+            "site": "korsoer",
+            "service": "pas",
+            "starts_at": chosen["starts_at"],
+            "citizen_name": "Karen Jensen",
+            "phone": "20 30 40 50",
+        },
+        headers={"Idempotency-Key": "e2e-1"},
+    )
+    assert booked.status_code == 201, booked.text
+    booking_id = booked.json()["booking_id"]
+
+    # In the event store, the system of record.
+    with psycopg.connect(deployment["DATABASE_URL"]) as connection:
+        stored = connection.execute(
+            "SELECT topic FROM booking_events WHERE originator_id = %s", (booking_id,)
+        ).fetchall()
+    assert [row[0] for row in stored] == ["services.booking.domain.booking:Booking.Booked"]
+
+    # On the JetStream stream, once.
+    on_stream = booked_events_on_stream(deployment["nats"])
+    assert [e["aggregate_id"] for e in on_stream] == [booking_id]
+
+    # Availability shows one seat fewer.
+    def seat_gone() -> bool:
+        now = httpx.get(f"{api}/availability", params={"service": "pas", "site": "korsoer"}).json()
+        same = [t for t in now if t["starts_at"] == chosen["starts_at"]]
+        return bool(same) and same[0]["seats_left"] == chosen["seats_left"] - 1
+
+    assert wait_for(seat_gone), "availability did not show the seat taken"
+
+    # Exactly one confirmation SMS in the outbox.
+    def outbox() -> list[dict[str, str]]:
+        printed = subprocess.run(
+            [str(BIN), "sms", "outbox", "--municipality", "slagelse", "--json"],
+            env=deployment,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return list(json.loads(printed))
+
+    assert wait_for(outbox), "no SMS arrived"
+    sms = outbox()
+    assert len(sms) == 1
+    assert sms[0]["phone"] == "+4520304050"
+    assert "Pas" in sms[0]["body"] and "Borgerservice Korsør" in sms[0]["body"]
+
+    # The report counts it.
+    def reported() -> bool:
+        report = httpx.get(f"{api}/reports/bookings").json()
+        return bool(report.get("total", {}).get("active_bookings") == 1)
+
+    assert wait_for(reported), httpx.get(f"{api}/reports/bookings").text

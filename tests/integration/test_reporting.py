@@ -1,0 +1,348 @@
+"""Reporting end to end on the real nats-server and PostgreSQL: booking events published on
+JetStream, projected by the running service, read back through its HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from events import Envelope, EventData, encode
+from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, Channel
+from events.municipality import MunicipalityRegistered
+from infra.http import build_api
+from services.reporting.adapters.booking_projection import ReportingProjection, UnreportableEvent
+from services.reporting.service import ReportingService
+from services.reporting.settings import ReportingSettings
+from tests.support import eventually
+
+CPH = ZoneInfo("Europe/Copenhagen")
+REPORT = "/api/v1/municipalities/{}/reports/bookings"
+
+
+def at(day: str, time: str = "10:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=CPH)
+
+
+def envelope(
+    data: EventData, booking_id: UUID, version: int, municipality: str, site: str | None
+) -> Envelope[Any]:
+    typed: Any = Envelope[type(data)]  # type: ignore[misc]  # e.g. Envelope[BookingBooked]
+    return typed(
+        event_id=uuid4(),
+        type=data.TYPE,
+        schema_version=data.VERSION,
+        municipality=municipality,
+        site=site,
+        aggregate_id=booking_id,
+        aggregate_version=version,
+        occurred_at=datetime.now(UTC),
+        data=data,
+    )
+
+
+def booked(
+    booking_id: UUID,
+    booked_on: str,
+    starts_on: str,
+    *,
+    municipality: str = "slagelse",
+    site: str = "slagelse",
+    service: str = "pas",
+    booked_time: str = "10:00",
+) -> Envelope[Any]:
+    starts_at = at(starts_on, "09:00")
+    data = BookingBooked(
+        service=service,
+        service_name=service.title(),
+        site_name=site.title(),
+        documents=["Gammelt pas"],
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=15),
+        citizen_name="Test Borger",
+        phone="+4512345678",
+        channel=Channel.web,
+        booked_at=at(booked_on, booked_time),
+    )
+    return envelope(data, booking_id, 1, municipality, site)
+
+
+def rescheduled(booking_id: UUID, previous_on: str, starts_on: str) -> Envelope[Any]:
+    starts_at = at(starts_on, "09:00")
+    data = BookingRescheduled(
+        service="pas",
+        previous_starts_at=at(previous_on, "09:00"),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=15),
+        rescheduled_at=datetime.now(UTC),
+    )
+    return envelope(data, booking_id, 2, "slagelse", "slagelse")
+
+
+def cancelled(
+    booking_id: UUID,
+    starts_on: str,
+    *,
+    version: int = 2,
+    site: str = "slagelse",
+    service: str = "pas",
+) -> Envelope[Any]:
+    data = BookingCancelled(
+        service=service,
+        starts_at=at(starts_on, "09:00"),
+        reason="kan ikke komme",
+        cancelled_by="citizen",
+        cancelled_at=datetime.now(UTC),
+    )
+    return envelope(data, booking_id, version, "slagelse", site)
+
+
+@pytest.fixture
+async def service(
+    database_url: str, nc: NatsClient, js: JetStreamContext
+) -> AsyncIterator[ReportingService]:
+    started = await ReportingService.start(ReportingSettings(database_url=database_url), nc)
+    stop = asyncio.Event()
+    running = asyncio.create_task(started.run(stop))
+    yield started
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+    await started.close()
+
+
+@pytest.fixture
+async def client(service: ReportingService) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_api("reporting", [service.router()])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def publish(js: JetStreamContext, service: ReportingService, *events: Envelope[Any]) -> None:
+    """Publishes, each with a fresh Nats-Msg-Id, then waits until the projection applied them."""
+    sequence = 0
+    for event in events:
+        ack = await js.publish(event.subject, encode(event), headers={"Nats-Msg-Id": str(uuid4())})
+        sequence = ack.seq
+
+    async def caught_up() -> bool:
+        applied = await service.pool.fetchval(
+            "SELECT stream_seq FROM projection_position WHERE projection = 'reporting'"
+        )
+        return applied is not None and applied >= sequence
+
+    await eventually(caught_up)
+
+
+def group(report: dict[str, Any], site: str, service: str) -> dict[str, Any]:
+    (found,) = [
+        g for g in report["by_site_and_service"] if (g["site"], g["service"]) == (site, service)
+    ]
+    return found
+
+
+async def test_report_counts_bookings_cancellations_and_waiting_working_days(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    cancelled_booking = uuid4()
+    await publish(
+        js,
+        service,
+        booked(uuid4(), "2025-03-03", "2025-03-05"),  # Monday for Wednesday: 2
+        booked(uuid4(), "2025-03-03", "2025-03-07"),  # 4
+        booked(uuid4(), "2025-03-04", "2025-03-17"),  # 9
+        booked(cancelled_booking, "2025-03-03", "2025-03-06", site="korsoer", service="koerekort"),
+        cancelled(cancelled_booking, "2025-03-06", site="korsoer", service="koerekort"),
+        booked(uuid4(), "2025-04-16", "2025-04-22", service="koerekort"),  # over Easter: 1
+    )
+
+    response = await client.get(REPORT.format("slagelse"))
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert [(g["site"], g["service"]) for g in report["by_site_and_service"]] == [
+        ("korsoer", "koerekort"),
+        ("slagelse", "koerekort"),
+        ("slagelse", "pas"),
+    ]
+    pas = group(report, "slagelse", "pas")
+    assert (pas["active_bookings"], pas["cancelled_bookings"]) == (3, 0)
+    assert pas["waiting_working_days"] == {
+        "median": 4.0,
+        "mean": 5.0,
+        "within_target_share": pytest.approx(2 / 3),
+    }
+    korsoer = group(report, "korsoer", "koerekort")
+    assert (korsoer["active_bookings"], korsoer["cancelled_bookings"]) == (0, 1)
+    assert korsoer["waiting_working_days"]["median"] is None
+    assert group(report, "slagelse", "koerekort")["waiting_working_days"]["median"] == 1.0
+    assert report["total"] == {
+        "active_bookings": 4,
+        "cancelled_bookings": 1,
+        "waiting_working_days": {"median": 3.0, "mean": 4.0, "within_target_share": 0.75},
+    }
+    assert report["target_working_days"] == 7
+
+
+async def test_target_working_days_sets_the_share_within_target(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    await publish(
+        js,
+        service,
+        booked(uuid4(), "2025-03-03", "2025-03-05"),  # 2
+        booked(uuid4(), "2025-03-03", "2025-03-07"),  # 4
+    )
+
+    response = await client.get(REPORT.format("slagelse"), params={"target_working_days": 3})
+
+    assert response.json()["total"]["waiting_working_days"]["within_target_share"] == 0.5
+
+
+async def test_a_rescheduled_booking_waits_from_its_original_booking_day(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    booking = uuid4()
+    await publish(
+        js,
+        service,
+        booked(booking, "2025-03-03", "2025-03-05"),
+        rescheduled(booking, "2025-03-05", "2025-03-10"),  # Monday 3/3 to Monday 10/3: 5
+    )
+
+    report = (await client.get(REPORT.format("slagelse"))).json()
+
+    assert report["total"]["active_bookings"] == 1
+    assert report["total"]["waiting_working_days"]["median"] == 5.0
+
+
+async def test_republished_events_change_nothing(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    moved, dropped = uuid4(), uuid4()
+    history = (
+        booked(moved, "2025-03-03", "2025-03-05"),
+        booked(dropped, "2025-03-03", "2025-03-07"),
+        rescheduled(moved, "2025-03-05", "2025-03-10"),
+        cancelled(dropped, "2025-03-07"),
+    )
+    await publish(js, service, *history)
+    before = (await client.get(REPORT.format("slagelse"))).json()
+
+    await publish(js, service, *history)  # as a relay restarting after the duplicate window would
+
+    after = (await client.get(REPORT.format("slagelse"))).json()
+    assert after == before
+    assert (after["total"]["active_bookings"], after["total"]["cancelled_bookings"]) == (1, 1)
+    assert after["total"]["waiting_working_days"]["median"] == 5.0
+
+
+async def test_period_counts_bookings_made_on_its_copenhagen_dates_only(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    await publish(
+        js,
+        service,
+        booked(uuid4(), "2025-02-28", "2025-03-05"),
+        booked(uuid4(), "2025-03-03", "2025-03-05"),
+        booked(uuid4(), "2025-03-31", "2025-04-03", booked_time="23:30"),  # still 31/3 locally
+        booked(uuid4(), "2025-04-01", "2025-04-03", booked_time="00:30"),
+    )
+
+    response = await client.get(
+        REPORT.format("slagelse"), params={"from": "2025-03-01", "to": "2025-03-31"}
+    )
+
+    report = response.json()
+    assert report["period"] == {"from": "2025-03-01", "to": "2025-03-31"}
+    assert report["total"]["active_bookings"] == 2
+
+
+async def test_a_known_municipality_with_nothing_in_the_period_reports_zeros(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-05"))
+
+    response = await client.get(REPORT.format("slagelse"), params={"from": "2026-01-01"})
+
+    assert response.status_code == 200
+    assert response.json()["by_site_and_service"] == []
+    assert response.json()["total"]["active_bookings"] == 0
+
+
+async def test_another_municipalitys_bookings_stay_out_of_the_report(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    await publish(
+        js,
+        service,
+        booked(uuid4(), "2025-03-03", "2025-03-05"),
+        booked(uuid4(), "2025-03-03", "2025-03-07", municipality="herning", site="bibliotek"),
+    )
+
+    slagelse = (await client.get(REPORT.format("slagelse"))).json()
+    herning = (await client.get(REPORT.format("herning"))).json()
+
+    assert slagelse["total"]["active_bookings"] == 1
+    assert [g["site"] for g in herning["by_site_and_service"]] == ["bibliotek"]
+    assert herning["total"]["waiting_working_days"]["median"] == 4.0
+
+
+async def test_an_unknown_municipality_is_not_found(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-05"))
+
+    response = await client.get(REPORT.format("hvidovre"))
+
+    assert response.status_code == 404
+    assert "hvidovre" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "complaint"),
+    [
+        ({"from": "2025-13-01"}, "date"),
+        ({"to": "last week"}, "date"),
+        ({"from": "2025-04-01", "to": "2025-03-01"}, "'from' (2025-04-01) is after 'to'"),
+        ({"target_working_days": -1}, "greater than or equal to 0"),
+    ],
+)
+async def test_a_malformed_query_is_unprocessable_with_a_clear_message(
+    client: httpx.AsyncClient, params: dict[str, Any], complaint: str
+) -> None:
+    response = await client.get(REPORT.format("slagelse"), params=params)
+
+    assert response.status_code == 422
+    assert complaint in response.text
+
+
+async def test_the_projection_refuses_an_event_it_does_not_handle(
+    service: ReportingService,
+) -> None:
+    registered = MunicipalityRegistered(
+        name="Slagelse", waiting_target_working_days=7, sites=[], services=[]
+    )
+    event = envelope(registered, uuid4(), 1, "slagelse", None)
+
+    async with service.pool.acquire() as connection:
+        with pytest.raises(UnreportableEvent, match=r"municipality\.registered"):
+            await ReportingProjection().apply(connection, event)
+
+
+async def test_the_projection_refuses_a_reschedule_of_a_booking_it_never_saw(
+    service: ReportingService,
+) -> None:
+    event = rescheduled(uuid4(), "2025-03-05", "2025-03-10")
+
+    async with service.pool.acquire() as connection:
+        with pytest.raises(UnreportableEvent, match="unknown booking"):
+            await ReportingProjection().apply(connection, event)
