@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import subprocess
 import sysconfig
@@ -65,14 +67,35 @@ class EmbeddedNats:
         )
         return self.config_path
 
+    @property
+    def pid_path(self) -> Path:
+        return self.data_dir / "nats-server.pid"
+
+    def _stop_stale(self) -> None:
+        """A server left running by a process that was killed outright: stop it first."""
+        try:
+            pid = int(self.pid_path.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if str(self.config_path).encode() in cmdline:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
     def start(self, timeout: float = 10.0) -> None:
         self.write_config()
+        self._stop_stale()
         log = (self.data_dir / "nats-server.log").open("ab")
+        # Its own session: a Ctrl-C meant for us must not stop the server before we drain.
         self.process = subprocess.Popen(
             [str(server_binary()), "-c", str(self.config_path)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        self.pid_path.write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -94,6 +117,7 @@ class EmbeddedNats:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.pid_path.unlink(missing_ok=True)
 
     def kill(self) -> None:
         """SIGKILL, for fault tests."""

@@ -40,6 +40,7 @@ def deployment(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{http_port}"
     deadline = time.monotonic() + 60
@@ -54,7 +55,7 @@ def deployment(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
             pytest.fail(f"borgerservice up did not start:\n{process.communicate()[0]}")
         time.sleep(0.2)
     yield {"base": base, "nats": f"nats://127.0.0.1:{nats_port}", **env}
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole group
     output = process.communicate(timeout=30)[0]
     assert process.returncode == 0, output
     assert "Stopped cleanly." in output
@@ -88,7 +89,13 @@ def test_one_booking_reaches_store_stream_availability_sms_and_report(
 ) -> None:
     base = deployment["base"]
     api = f"{base}/api/v1/municipalities/slagelse"
-    free = httpx.get(f"{api}/availability", params={"service": "pas", "site": "korsoer"}).json()
+
+    def free_times() -> list[dict[str, object]]:
+        found = httpx.get(f"{api}/availability", params={"service": "pas", "site": "korsoer"})
+        return list(found.json())
+
+    free = wait_for(free_times)  # the demo's times reach the projection through the stream
+    assert free, "the demo opened no times at Korsør"
     chosen = free[0]
     booked = httpx.post(
         f"{api}/bookings",

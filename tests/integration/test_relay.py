@@ -11,7 +11,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from infra.streams import EVENTS_STREAM, ensure_streams
-from services.booking.adapters.relay import NOTIFICATION_ID_HEADER, Relay
+from services.booking.adapters.relay import NOTIFICATION_ID_HEADER, Relay, StreamAheadOfStore
 from services.booking.commands import BookTime
 from services.booking.service import BookingService
 from tests.booking_world import FIRST_TIME, MUNICIPALITY, SITE, seed_world
@@ -133,3 +133,16 @@ async def test_events_lost_by_jetstream_are_republished_from_the_store(
     assert [n for n, _ in await stream_contents(js)] == await stored_notification_ids(
         booking_service
     )
+
+
+async def test_a_stream_from_another_database_is_refused_not_skipped(
+    booking_service: BookingService, js: JetStreamContext
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app, 8)
+    await book_some(booking_service, 2)
+    relay = booking_service.relay()
+    await relay.resume()
+    await relay_all(relay)
+    await booking_service.pool.execute("DELETE FROM booking_events")  # as if a fresh database
+    with pytest.raises(StreamAheadOfStore, match="belongs to another database"):
+        await relay.resume()

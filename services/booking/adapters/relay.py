@@ -33,6 +33,10 @@ NOTIFICATION_ID_HEADER = "Bs-Notification-Id"
 RELAY_LOCK = 7356002
 
 
+class StreamAheadOfStore(RuntimeError):
+    """The stream has events this event store does not: relaying would silently skip events."""
+
+
 @dataclass
 class Relay:
     app: BookingApplication
@@ -100,6 +104,13 @@ class Relay:
             if last is not None and last.headers:
                 self.position = int(last.headers[NOTIFICATION_ID_HEADER])
                 self.last_event_id = last.headers["Nats-Msg-Id"]
+        stored = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
+        if self.position > stored:
+            raise StreamAheadOfStore(
+                f"the stream {EVENTS_STREAM} holds events up to notification {self.position} but "
+                f"the event store only has {stored}: it belongs to another database. Point "
+                "DATABASE_URL at the right one, or remove the stream (the embedded server's var/)."
+            )
 
     async def relay_once(self) -> int:
         """Publishes the next batch; returns how many events went onto the stream."""
