@@ -7,7 +7,9 @@ across processes; a conflicting concurrent save is retried against the fresh sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -19,10 +21,11 @@ from services.booking.commands import BookTime, CancelBooking, RescheduleBooking
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import Conflict, NotFound
 from services.booking.domain.municipality import Municipality
-from services.booking.domain.schedule import SiteDay
+from services.booking.domain.schedule import SiteDay, Slot
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 20
+LOCK_STRIPES = 256
 
 
 class DateAsISO(Transcoding):
@@ -46,6 +49,17 @@ class BookingApplication(Application[UUID]):
     def __init__(self, env: dict[str, str], clock: Callable[[], datetime] = now) -> None:
         super().__init__(env=env)
         self.clock = clock
+        # Commands on the same site day queue here instead of racing to a version conflict;
+        # across processes, optimistic concurrency still decides and the loser retries.
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    @contextmanager
+    def _serialised(self, *aggregate_ids: UUID) -> Iterator[None]:
+        stripes = sorted({aggregate_id.int % LOCK_STRIPES for aggregate_id in aggregate_ids})
+        with ExitStack() as held:
+            for stripe in stripes:  # always in the same order, so never a deadlock
+                held.enter_context(self._stripes[stripe])
+            yield
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -102,12 +116,21 @@ class BookingApplication(Application[UUID]):
             raise NotFound(f"{site} has no bookable times on {day}") from None
         return found
 
+    def free_times_on(self, municipality: str, site: str, day: date, service: str) -> list[Slot]:
+        """The free times of one site day, from the aggregate itself: never stale."""
+        try:
+            return self.get_site_day(municipality, site, day).free_times(service)
+        except NotFound:
+            return []
+
     # commands
 
     def book(self, command: BookTime) -> Booking:
         """Books a seat; under the same idempotency key, returns the booking made the first time."""
         booking_id = self._booking_id(command)
-        return self._retry_conflicts(lambda: self._book(command, booking_id))
+        day_id = SiteDay.create_id(command.municipality, command.site, command.starts_at.date())
+        with self._serialised(day_id):
+            return self._retry_conflicts(lambda: self._book(command, booking_id))
 
     def _booking_id(self, command: BookTime) -> UUID:
         if command.idempotency_key is None:
@@ -164,7 +187,12 @@ class BookingApplication(Application[UUID]):
             self.save(booking, old_day, *(() if same_day else (new_day,)))
             return booking
 
-        return self._retry_conflicts(attempt)
+        booking = self.get_booking(command.booking_id)
+        with self._serialised(
+            SiteDay.create_id(booking.municipality, booking.site, booking.starts_at.date()),
+            SiteDay.create_id(booking.municipality, booking.site, command.starts_at.date()),
+        ):
+            return self._retry_conflicts(attempt)
 
     def cancel(self, command: CancelBooking) -> Booking:
         def attempt() -> Booking:
@@ -175,7 +203,11 @@ class BookingApplication(Application[UUID]):
             self.save(booking, day)
             return booking
 
-        return self._retry_conflicts(attempt)
+        booking = self.get_booking(command.booking_id)
+        with self._serialised(
+            SiteDay.create_id(booking.municipality, booking.site, booking.starts_at.date())
+        ):
+            return self._retry_conflicts(attempt)
 
     def _retry_conflicts(self, attempt: Callable[[], T]) -> T:
         for _ in range(CONFLICT_RETRIES):

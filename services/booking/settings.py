@@ -11,3 +11,13 @@ class BookingSettings(ConnectionSettings):
     manage_token_secret: str = "change-me-in-production"
     relay_batch: int = 200
     availability_horizon_days: int = 60
+    aggregate_cache_size: int = 10_000
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """Hot aggregates (today's site days) are served from memory and fast-forwarded from
+        the store, instead of being rebuilt from all their events on every command."""
+        return {
+            **super().eventsourcing_env(),
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+        }

@@ -51,18 +51,29 @@ def booking_router(
     router = APIRouter(prefix="/api/v1", tags=["booking"])
 
     async def alternatives(
-        municipality: str, site: str, service: str, near: datetime
+        municipality: str, site: str, service: str, near: datetime, limit: int = 5
     ) -> list[FreeTimeView]:
-        found = await free_times(
+        """Free times after a refused one: that day's from the aggregate (the read model may
+        lag behind a rush), later days' from the availability projection."""
+        day = near.astimezone(COPENHAGEN).date()
+        same_day = await asyncio.to_thread(app.free_times_on, municipality, site, day, service)
+        found = [
+            FreeTimeView(
+                site=site, starts_at=s.starts_at, ends_at=s.ends_at, seats_left=s.seats_left
+            )
+            for s in same_day
+            if s.starts_at >= near
+        ][:limit]
+        later = await free_times(
             pool,
             municipality,
             service=service,
             site=site,
-            start=near,
+            start=datetime.combine(day + timedelta(days=1), time.min, COPENHAGEN),
             end=near + timedelta(days=horizon_days),
-            limit=5,
+            limit=limit - len(found),
         )
-        return [FreeTimeView(**vars(t)) for t in found]
+        return found + [FreeTimeView(**vars(t)) for t in later]
 
     async def owned_booking(booking_id: UUID, token: str | None) -> Any:
         if not tokens.valid(booking_id, token):
