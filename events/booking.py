@@ -57,3 +57,70 @@ class BookingCancelled(EventData):
     reason: str
     cancelled_by: str = Field(description="'citizen' or a staff account")
     cancelled_at: AwareDatetime
+
+
+class BookingCheckedIn(EventData):
+    """The citizen arrived and was checked in."""
+
+    TYPE = "booking.checked_in"
+
+    service: str
+    starts_at: AwareDatetime
+    checked_in_at: AwareDatetime
+    by: str = Field(description="The staff account")
+
+
+class BookingStarted(EventData):
+    """Staff started serving the citizen."""
+
+    TYPE = "booking.started"
+
+    service: str
+    starts_at: AwareDatetime
+    started_at: AwareDatetime
+    by: str
+
+
+class BookingCompleted(EventData):
+    """The visit is over; `handling_minutes` is from start to completion."""
+
+    TYPE = "booking.completed"
+
+    service: str
+    starts_at: AwareDatetime
+    completed_at: AwareDatetime
+    handling_minutes: float = Field(ge=0)
+    by: str
+
+
+class BookingNoShow(EventData):
+    """The citizen did not come."""
+
+    TYPE = "booking.no_show"
+
+    service: str
+    starts_at: AwareDatetime
+    recorded_at: AwareDatetime
+    by: str
+
+
+class PreAssessment(StrEnum):
+    """Staff look at a booking before the visit (seeds/001)."""
+
+    documents_ok = "documents_ok"
+    documents_missing = "documents_missing"
+    solved_online = "solved_online"
+
+
+class BookingPreAssessed(EventData):
+    """Staff pre-assessed the booking; `solved_online` resolves it without a visit and frees
+    its seat."""
+
+    TYPE = "booking.pre_assessed"
+
+    service: str
+    starts_at: AwareDatetime
+    outcome: PreAssessment
+    note: str
+    assessed_at: AwareDatetime
+    by: str

@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
+from events.booking import (
+    BookingBooked,
+    BookingCancelled,
+    BookingCheckedIn,
+    BookingCompleted,
+    BookingNoShow,
+    BookingPreAssessed,
+    BookingRescheduled,
+    BookingStarted,
+)
 from events.envelope import Envelope, EventData
 from events.municipality import MunicipalityRegistered
 from events.schedule import DayOpened, SeatReleased, SeatTaken
@@ -22,6 +31,11 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         BookingBooked,
         BookingRescheduled,
         BookingCancelled,
+        BookingPreAssessed,
+        BookingCheckedIn,
+        BookingStarted,
+        BookingCompleted,
+        BookingNoShow,
     )
 }
 

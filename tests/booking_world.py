@@ -9,6 +9,8 @@ from services.booking.domain.opening_hours import COPENHAGEN, OpeningHours
 
 MUNICIPALITY = "slagelse"
 SITE = "korsoer"
+STAFF_TOKEN = "slagelse-staff-token"
+STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}", "X-Staff-Account": "mette"}
 DAY = date(2030, 3, 4)  # a Monday
 FIRST_TIME = datetime(2030, 3, 4, 10, 0, tzinfo=COPENHAGEN)
 HOURS = OpeningHours.parse(

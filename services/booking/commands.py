@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from events.booking import Channel
+from events.booking import Channel, PreAssessment
 from events.envelope import SLUG
 from services.booking.domain.errors import Invalid
 from services.booking.domain.phone import normalise_phone
@@ -54,3 +55,48 @@ class CancelBooking(Command):
     booking_id: UUID
     reason: str = Field(default="cancelled by the citizen", max_length=500)
     cancelled_by: str = "citizen"
+
+
+class StaffCommand(Command):
+    """A command staff give about one booking of their municipality."""
+
+    municipality: str = Field(pattern=SLUG)
+    booking_id: UUID
+    by: str = Field(min_length=1, max_length=100, description="The staff account")
+
+
+class CheckIn(StaffCommand):
+    pass
+
+
+class StartVisit(StaffCommand):
+    pass
+
+
+class CompleteVisit(StaffCommand):
+    pass
+
+
+class RecordNoShow(StaffCommand):
+    pass
+
+
+class PreAssess(StaffCommand):
+    outcome: PreAssessment
+    note: str = Field(default="", max_length=1000)
+
+
+class CancelByStaff(StaffCommand):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CancelSiteDay(Command):
+    """Cancels every booking at a site between two times (site closed, staff ill)."""
+
+    municipality: str = Field(pattern=SLUG)
+    site: str = Field(pattern=SLUG)
+    day: date
+    from_time: time = time.min
+    to_time: time = time.max
+    reason: str = Field(min_length=1, max_length=500)
+    by: str = Field(min_length=1, max_length=100)

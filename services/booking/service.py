@@ -20,6 +20,7 @@ from services.booking.application import BookingApplication
 from services.booking.domain.errors import Conflict, Invalid, NotFound
 from services.booking.entrypoints.http import booking_router
 from services.booking.entrypoints.nats_commands import register_command_handlers
+from services.booking.entrypoints.staff_http import staff_router
 from services.booking.manage_token import ManageTokens
 from services.booking.settings import BookingSettings
 
@@ -48,9 +49,14 @@ class BookingService:
         return cls(settings, app, pool, nc.jetstream(), broker, tokens)
 
     def router(self) -> APIRouter:
-        return booking_router(
-            self.app, self.pool, self.tokens, self.settings.availability_horizon_days
+        router = APIRouter()
+        router.include_router(
+            booking_router(
+                self.app, self.pool, self.tokens, self.settings.availability_horizon_days
+            )
         )
+        router.include_router(staff_router(self.app, self.settings.staff_tokens))
+        return router
 
     def relay(self) -> Relay:
         return Relay(self.app, self.js, self.pool, batch=self.settings.relay_batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from infra.settings import ConnectionSettings
 
 
@@ -12,6 +14,8 @@ class BookingSettings(ConnectionSettings):
     relay_batch: int = 200
     availability_horizon_days: int = 60
     aggregate_cache_size: int = 10_000
+    # Staff API token per municipality (env STAFF_TOKENS as JSON); none means no staff access.
+    staff_tokens: dict[str, str] = Field(default_factory=dict)
 
     def eventsourcing_env(self) -> dict[str, str]:
         """Hot aggregates (today's site days) are served from memory and fast-forwarded from

@@ -15,13 +15,18 @@ from infra.http import build_api
 from infra.nats_server import EmbeddedNats
 from services.booking.service import ERROR_STATUSES, BookingService
 from services.booking.settings import BookingSettings
+from tests.booking_world import MUNICIPALITY, STAFF_TOKEN
 
 
 @pytest.fixture
 async def booking_service(
     database_url: str, nats_server: EmbeddedNats, nc: NatsClient, js: JetStreamContext
 ) -> AsyncIterator[BookingService]:
-    settings = BookingSettings(database_url=database_url, nats_url=nats_server.url)
+    settings = BookingSettings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        staff_tokens={MUNICIPALITY: STAFF_TOKEN, "herning": "herning-staff-token"},
+    )
     service = await BookingService.start(settings, nc)
     yield service
     await service.close()

@@ -8,7 +8,16 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import DomainEventProtocol
 
 from events import Envelope, EventData
-from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
+from events.booking import (
+    BookingBooked,
+    BookingCancelled,
+    BookingCheckedIn,
+    BookingCompleted,
+    BookingNoShow,
+    BookingPreAssessed,
+    BookingRescheduled,
+    BookingStarted,
+)
 from events.municipality import MunicipalityRegistered
 from events.schedule import DayOpened, SeatReleased, SeatTaken
 from services.booking.domain.booking import Booking
@@ -24,6 +33,11 @@ WIRE_MODELS: dict[str, type[EventData]] = {
     f"{Booking.__name__}.Booked": BookingBooked,
     f"{Booking.__name__}.Rescheduled": BookingRescheduled,
     f"{Booking.__name__}.Cancelled": BookingCancelled,
+    f"{Booking.__name__}.PreAssessed": BookingPreAssessed,
+    f"{Booking.__name__}.CheckedIn": BookingCheckedIn,
+    f"{Booking.__name__}.Started": BookingStarted,
+    f"{Booking.__name__}.Completed": BookingCompleted,
+    f"{Booking.__name__}.NoShow": BookingNoShow,
 }
 
 

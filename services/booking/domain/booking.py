@@ -14,7 +14,24 @@ from services.booking.domain.errors import Conflict
 
 class Status(StrEnum):
     booked = "booked"
+    checked_in = "checked_in"
+    started = "started"
+    completed = "completed"
+    no_show = "no_show"
     cancelled = "cancelled"
+    resolved_online = "resolved_online"
+
+    @property
+    def holds_seat(self) -> bool:
+        return self in (Status.booked, Status.checked_in, Status.started)
+
+
+# The lifecycle: which status each step may start from.
+CHECK_IN_FROM = (Status.booked,)
+START_FROM = (Status.booked, Status.checked_in)
+COMPLETE_FROM = (Status.started,)
+NO_SHOW_FROM = (Status.booked,)
+CANCEL_FROM = (Status.booked, Status.checked_in)
 
 
 class Booking(Aggregate):
@@ -53,9 +70,21 @@ class Booking(Aggregate):
         self.booked_at = booked_at
         self.status = Status.booked
 
+    def _require(self, allowed: tuple[Status, ...], action: str) -> None:
+        if self.status not in allowed:
+            raise Conflict(f"booking {self.id} is {self.status.value}; it cannot be {action}")
+
     def _require_active(self) -> None:
-        if self.status is not Status.booked:
-            raise Conflict(f"booking {self.id} is {self.status.value}")
+        self._require((Status.booked,), "changed")
+
+    def _facts(self) -> dict[str, Any]:
+        """What every lifecycle event carries about the booking."""
+        return {
+            "municipality": self.municipality,
+            "site": self.site,
+            "service": self.service,
+            "starts_at": self.starts_at,
+        }
 
     def reschedule(self, starts_at: datetime, ends_at: datetime, at: datetime) -> None:
         self._require_active()
@@ -86,16 +115,8 @@ class Booking(Aggregate):
         self.ends_at = ends_at
 
     def cancel(self, reason: str, cancelled_by: str, at: datetime) -> None:
-        self._require_active()
-        self._cancelled(
-            municipality=self.municipality,
-            site=self.site,
-            service=self.service,
-            starts_at=self.starts_at,
-            reason=reason,
-            cancelled_by=cancelled_by,
-            cancelled_at=at,
-        )
+        self._require(CANCEL_FROM, "cancelled")
+        self._cancelled(**self._facts(), reason=reason, cancelled_by=cancelled_by, cancelled_at=at)
 
     @event("Cancelled")
     def _cancelled(
@@ -109,3 +130,96 @@ class Booking(Aggregate):
         cancelled_at: datetime,
     ) -> None:
         self.status = Status.cancelled
+
+    def pre_assess(self, outcome: str, note: str, by: str, at: datetime) -> None:
+        """Staff look at the booking before the visit; `solved_online` resolves it."""
+        self._require_active()
+        self._pre_assessed(**self._facts(), outcome=outcome, note=note, assessed_at=at, by=by)
+
+    @event("PreAssessed")
+    def _pre_assessed(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        outcome: str,
+        note: str,
+        assessed_at: datetime,
+        by: str,
+    ) -> None:
+        self.pre_assessment = outcome
+        if outcome == "solved_online":
+            self.status = Status.resolved_online
+
+    def check_in(self, by: str, at: datetime) -> None:
+        self._require(CHECK_IN_FROM, "checked in")
+        self._checked_in(**self._facts(), checked_in_at=at, by=by)
+
+    @event("CheckedIn")
+    def _checked_in(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        checked_in_at: datetime,
+        by: str,
+    ) -> None:
+        self.status = Status.checked_in
+
+    def start(self, by: str, at: datetime) -> None:
+        self._require(START_FROM, "started")
+        self._started(**self._facts(), started_at=at, by=by)
+
+    @event("Started")
+    def _started(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        started_at: datetime,
+        by: str,
+    ) -> None:
+        self.status = Status.started
+        self.started_at = started_at
+
+    def complete(self, by: str, at: datetime) -> None:
+        self._require(COMPLETE_FROM, "completed")
+        minutes = max(0.0, (at - self.started_at).total_seconds() / 60)
+        self._completed(**self._facts(), completed_at=at, handling_minutes=round(minutes, 2), by=by)
+
+    @event("Completed")
+    def _completed(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        completed_at: datetime,
+        handling_minutes: float,
+        by: str,
+    ) -> None:
+        self.status = Status.completed
+        self.handling_minutes = handling_minutes
+
+    def record_no_show(self, by: str, at: datetime) -> None:
+        self._require(NO_SHOW_FROM, "recorded as a no-show")
+        if at < self.starts_at:
+            raise Conflict(
+                f"booking {self.id} starts at {self.starts_at.isoformat()}; not yet a no-show"
+            )
+        self._no_show(**self._facts(), recorded_at=at, by=by)
+
+    @event("NoShow")
+    def _no_show(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        recorded_at: datetime,
+        by: str,
+    ) -> None:
+        self.status = Status.no_show

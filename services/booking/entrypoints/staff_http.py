@@ -1,0 +1,139 @@
+"""Staff routes, under /api/v1/municipalities/{municipality}: the day view and the lifecycle
+of a visit. Every route is scoped to the municipality whose staff token was given."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, time
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from events.booking import PreAssessment
+from services.booking.application import BookingApplication
+from services.booking.commands import (
+    CancelByStaff,
+    CancelSiteDay,
+    CheckIn,
+    CompleteVisit,
+    PreAssess,
+    RecordNoShow,
+    StaffCommand,
+    StartVisit,
+)
+from services.booking.domain.booking import Booking
+from services.booking.entrypoints.schemas import Body, BookingView
+from services.booking.entrypoints.staff_auth import staff_guard
+
+
+class PreAssessmentRequest(Body):
+    outcome: PreAssessment
+    note: str = Field(default="", max_length=1000)
+
+
+class StaffCancelRequest(Body):
+    reason: str = Field(min_length=1, max_length=500, examples=["Medarbejder syg"])
+
+
+class BulkCancelRequest(Body):
+    reason: str = Field(min_length=1, max_length=500, examples=["Borgerservice lukket"])
+    from_time: time = time.min
+    to_time: time = time.max
+
+
+class StaffBookingView(BookingView):
+    citizen_name: str
+    phone: str
+
+    @classmethod
+    def of(cls, booking: Booking) -> StaffBookingView:
+        return cls(
+            **BookingView.of(booking).model_dump(),
+            citizen_name=booking.citizen_name,
+            phone=booking.phone,
+        )
+
+
+class BulkCancelled(BaseModel):
+    cancelled: list[UUID]
+
+
+def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
+    staff = Depends(staff_guard(staff_tokens))  # the acting staff account, or 401
+
+    async def step(
+        command: type[StaffCommand],
+        run: Callable[[Any], Booking],
+        municipality: str,
+        booking_id: UUID,
+        account: str,
+    ) -> StaffBookingView:
+        given = command(municipality=municipality, booking_id=booking_id, by=account)
+        return StaffBookingView.of(await asyncio.to_thread(run, given))
+
+    @router.get("/sites/{site}/days/{day}/bookings", response_model=list[StaffBookingView])
+    async def day_view(
+        municipality: str, site: str, day: date, account: str = staff
+    ) -> list[StaffBookingView]:
+        bookings = await asyncio.to_thread(app.bookings_on, municipality, site, day)
+        return [StaffBookingView.of(b) for b in bookings]
+
+    @router.post("/bookings/{booking_id}/check-in", response_model=StaffBookingView)
+    async def check_in(
+        municipality: str, booking_id: UUID, account: str = staff
+    ) -> StaffBookingView:
+        return await step(CheckIn, app.check_in, municipality, booking_id, account)
+
+    @router.post("/bookings/{booking_id}/start", response_model=StaffBookingView)
+    async def start(municipality: str, booking_id: UUID, account: str = staff) -> StaffBookingView:
+        return await step(StartVisit, app.start_visit, municipality, booking_id, account)
+
+    @router.post("/bookings/{booking_id}/complete", response_model=StaffBookingView)
+    async def complete(
+        municipality: str, booking_id: UUID, account: str = staff
+    ) -> StaffBookingView:
+        return await step(CompleteVisit, app.complete_visit, municipality, booking_id, account)
+
+    @router.post("/bookings/{booking_id}/no-show", response_model=StaffBookingView)
+    async def no_show(
+        municipality: str, booking_id: UUID, account: str = staff
+    ) -> StaffBookingView:
+        return await step(RecordNoShow, app.record_no_show, municipality, booking_id, account)
+
+    @router.post("/bookings/{booking_id}/pre-assessment", response_model=StaffBookingView)
+    async def pre_assess(
+        municipality: str, booking_id: UUID, request: PreAssessmentRequest, account: str = staff
+    ) -> StaffBookingView:
+        command = PreAssess(
+            municipality=municipality,
+            booking_id=booking_id,
+            by=account,
+            outcome=request.outcome,
+            note=request.note,
+        )
+        return StaffBookingView.of(await asyncio.to_thread(app.pre_assess, command))
+
+    @router.post("/bookings/{booking_id}/staff-cancel", response_model=StaffBookingView)
+    async def cancel(
+        municipality: str, booking_id: UUID, request: StaffCancelRequest, account: str = staff
+    ) -> StaffBookingView:
+        command = CancelByStaff(
+            municipality=municipality, booking_id=booking_id, by=account, reason=request.reason
+        )
+        return StaffBookingView.of(await asyncio.to_thread(app.cancel_by_staff, command))
+
+    @router.post("/sites/{site}/days/{day}/cancel-bookings", response_model=BulkCancelled)
+    async def bulk_cancel(
+        municipality: str, site: str, day: date, request: BulkCancelRequest, account: str = staff
+    ) -> BulkCancelled:
+        command = CancelSiteDay(
+            municipality=municipality, site=site, day=day, by=account, **request.model_dump()
+        )
+        cancelled = await asyncio.to_thread(app.cancel_site_day, command)
+        return BulkCancelled(cancelled=[b.id for b in cancelled])
+
+    return router
