@@ -39,9 +39,11 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
         routers: list[APIRouter] = []
         booking = None
         if "booking" in names:
-            booking = await BookingService.start(
-                BookingSettings(nats_url=shared.nats_url), shared.nc
-            )
+            booking_settings = BookingSettings(nats_url=shared.nats_url)
+            if demo and not booking_settings.staff_tokens:
+                demo_tokens = {m: f"demo-staff-{m}" for m in DEMO_MUNICIPALITIES}
+                booking_settings = booking_settings.model_copy(update={"staff_tokens": demo_tokens})
+            booking = await BookingService.start(booking_settings, shared.nc)
             services.append(booking)
             routers.append(booking.router())
         if "notifications" in names:
@@ -71,6 +73,7 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
                     availability = f"{base}/api/v1/municipalities/{municipality}/availability"
                     typer.echo(f"  {municipality:<12} {availability}")
                 typer.echo(f"  report       {base}/api/v1/municipalities/slagelse/reports/bookings")
+                typer.echo("  staff token  'Authorization: Bearer demo-staff-<municipality>'")
             typer.echo(f"  NATS         {shared.nats_url}")
             typer.echo("  SMS outbox   borgerservice sms outbox")
             typer.echo("Stop with Ctrl-C.")
