@@ -1,1 +1,2 @@
-"""SMS notifications: a confirmation on booking, sent at most once per message."""
+"""SMS notifications: confirmation, reminder and notices of a moved or cancelled time, each
+sent at most once, when due, outside quiet hours."""

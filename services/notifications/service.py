@@ -1,10 +1,12 @@
-"""The composition root of the notifications service: settings, pool, projection, dispatcher."""
+"""The composition root of the notifications service: settings, pool, provider, projection,
+dispatcher."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import nats.aio.client
@@ -12,10 +14,28 @@ from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
 from infra.projection import ProjectionRunner
-from services.notifications.adapters.sms import SmsProvider, provider_named
-from services.notifications.application import Dispatcher
+from services.notifications.adapters.http_gateway import HttpGatewayProvider
+from services.notifications.adapters.sms import OutboxProvider, SmsProvider
+from services.notifications.application import Dispatcher, utc_now
 from services.notifications.entrypoints.projection import NotificationsProjection
 from services.notifications.settings import NotificationsSettings
+
+PROVIDERS = ("outbox", "http")
+
+
+def provider_for(settings: NotificationsSettings, pool: asyncpg.Pool) -> SmsProvider:
+    """The provider `settings.sms_provider` names."""
+    if settings.sms_provider == "outbox":
+        return OutboxProvider(pool)
+    if settings.sms_provider == "http":
+        if not settings.sms_gateway_url or settings.sms_gateway_token is None:
+            raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN")
+        return HttpGatewayProvider(
+            url=settings.sms_gateway_url,
+            token=settings.sms_gateway_token.get_secret_value(),
+            timeout=settings.sms_gateway_timeout_seconds,
+        )
+    raise ValueError(f"unknown SMS provider {settings.sms_provider!r}; known: {PROVIDERS}")
 
 
 @dataclass
@@ -23,7 +43,8 @@ class NotificationsService:
     settings: NotificationsSettings
     pool: asyncpg.Pool
     js: JetStreamContext
-    provider: SmsProvider | None = None  # None: the one `settings.sms_provider` names
+    provider: SmsProvider
+    clock: Callable[[], datetime] = utc_now
 
     @classmethod
     async def start(
@@ -32,36 +53,46 @@ class NotificationsService:
         nc: nats.aio.client.Client,
         *,
         provider: SmsProvider | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> NotificationsService:
         """Connects to PostgreSQL and applies this service's schema. The events stream must
-        exist already (declared by infra.streams); the service only binds to it."""
+        exist already (declared by infra.streams); the service only binds to it. `provider`
+        replaces the one the settings name (tests); `clock` decides what is due."""
         pool = await create_pool(settings.database_url)
         try:
             await apply_schema(pool, "platform", "notifications")
+            chosen = provider or provider_for(settings, pool)
         except BaseException:
             await pool.close()
             raise
-        return cls(settings=settings, pool=pool, js=nc.jetstream(), provider=provider)
+        return cls(settings, pool, nc.jetstream(), chosen, clock)
 
     def projection(self) -> NotificationsProjection:
-        return NotificationsProjection(manage_base_url=self.settings.manage_base_url)
+        return NotificationsProjection(
+            manage_base_url=self.settings.manage_base_url,
+            reminder_lead=self.settings.reminder_lead,
+        )
 
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(
             pool=self.pool,
-            provider=self.provider or provider_named(self.settings.sms_provider, self.pool),
+            provider=self.provider,
             batch=self.settings.dispatch_batch,
             interval=self.settings.dispatch_interval_seconds,
             max_attempts=self.settings.sms_max_attempts,
             retry_base=timedelta(seconds=self.settings.sms_retry_seconds),
+            reply_window=timedelta(minutes=self.settings.reply_window_minutes),
+            clock=self.clock,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Projects booking events into messages and sends them, until `stop` is set."""
+        """Projects booking events into messages and sends them when due, until `stop` is set."""
         runner = ProjectionRunner(self.projection(), self.js, self.pool)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(runner.run(stop))
             tasks.create_task(self.dispatcher().run(stop))
 
     async def close(self) -> None:
+        if isinstance(self.provider, HttpGatewayProvider):
+            await self.provider.aclose()
         await self.pool.close()

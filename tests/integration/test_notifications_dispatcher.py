@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -26,6 +26,9 @@ def pending_sms(municipality: str = "hvidovre") -> Sms:
         kind=MessageKind.confirmation,
         phone="+4520123456",
         body="Hej. Din tid er bekræftet.",
+        booking_version=1,
+        due_at=datetime.now(UTC),
+        appointment_at=datetime.now(UTC) + timedelta(days=3),
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
@@ -25,6 +25,14 @@ from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
 from tests.support import eventually
 
+BOOKED_AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
+
+
+def clock_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and runs at real speed from there."""
+    offset = start - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
+
 
 def booked(municipality: str = "slagelse", phone: str = "+4520123456") -> Envelope[BookingBooked]:
     return Envelope[BookingBooked](
@@ -35,7 +43,7 @@ def booked(municipality: str = "slagelse", phone: str = "+4520123456") -> Envelo
         site="korsoer",
         aggregate_id=uuid.uuid4(),
         aggregate_version=1,
-        occurred_at=datetime(2025, 5, 2, 9, 0, tzinfo=UTC),
+        occurred_at=BOOKED_AT,
         data=BookingBooked(
             service="koerekort",
             service_name="Kørekort",
@@ -46,7 +54,7 @@ def booked(municipality: str = "slagelse", phone: str = "+4520123456") -> Envelo
             citizen_name="Jens Nielsen",
             phone=phone,
             channel=Channel.phone,
-            booked_at=datetime(2025, 5, 2, 9, 0, tzinfo=UTC),
+            booked_at=BOOKED_AT,
         ),
     )
 
@@ -67,9 +75,18 @@ def settings_for(database_url: str) -> NotificationsSettings:
 
 @asynccontextmanager
 async def running(
-    database_url: str, nc: NatsClient, provider: SmsProvider | None = None
+    database_url: str,
+    nc: NatsClient,
+    provider: SmsProvider | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[NotificationsService]:
-    service = await NotificationsService.start(settings_for(database_url), nc, provider=provider)
+    """The service running; its clock, unless given, starts a minute after the booking."""
+    service = await NotificationsService.start(
+        settings_for(database_url),
+        nc,
+        provider=provider,
+        clock=clock or clock_from(BOOKED_AT + timedelta(minutes=1)),
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     try:
@@ -124,7 +141,9 @@ async def test_republished_booking_event_still_gives_one_sms(
     last = await publish(js, envelope, "republished-after-restart")
     async with running(database_url, nc) as service:
         await eventually(lambda: projected_up_to(service.pool, last))
-        messages = await service.pool.fetch("SELECT status FROM sms_message")
+        messages = await service.pool.fetch(
+            "SELECT status FROM sms_message WHERE kind = 'confirmation'"
+        )
         outbox = await read_outbox(service.pool)
 
     assert last == 3
@@ -156,12 +175,14 @@ async def test_failed_sms_stays_pending_with_its_error_and_is_sent_once_later(
     gateway_down = FailingProvider("gateway unavailable")
 
     async def failed_once() -> bool:
-        attempts = await pool.fetchval("SELECT attempts FROM sms_message")
+        attempts = await pool.fetchval(
+            "SELECT attempts FROM sms_message WHERE kind = 'confirmation'"
+        )
         return attempts is not None and attempts >= 1
 
     async with running(database_url, nc, provider=gateway_down):
         await eventually(failed_once)
-    failed = await pool.fetchrow("SELECT * FROM sms_message")
+    failed = await pool.fetchrow("SELECT * FROM sms_message WHERE kind = 'confirmation'")
 
     assert failed is not None
     assert failed["status"] == "pending"
@@ -173,7 +194,7 @@ async def test_failed_sms_stays_pending_with_its_error_and_is_sent_once_later(
     async with running(database_url, nc):
         await eventually(lambda: outbox_size(pool, 1))
         await asyncio.sleep(0.3)  # several more dispatch rounds: nothing is sent twice
-    sent = await pool.fetchrow("SELECT * FROM sms_message")
+    sent = await pool.fetchrow("SELECT * FROM sms_message WHERE kind = 'confirmation'")
     outbox = await read_outbox(pool)
 
     assert sent is not None

@@ -1,5 +1,5 @@
 """SMS providers: the gateway interface, the local outbox the demo and tests read, and a
-provider that always fails (for tests of retries)."""
+provider that always fails (for tests of retries). The HTTP gateway is in `http_gateway`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ class OutboxProvider:
 
 
 class SmsGatewayError(RuntimeError):
-    """The provider did not take the message."""
+    """The provider did not take the message; it may take it on a later try."""
+
+
+class RejectedByGateway(SmsGatewayError):
+    """The gateway refused the message itself (a 4xx): trying again cannot help."""
 
 
 @dataclass
@@ -50,13 +54,6 @@ class FailingProvider:
     async def send(self, message: Sms) -> None:
         self.calls += 1
         raise SmsGatewayError(self.reason)
-
-
-def provider_named(name: str, pool: asyncpg.Pool) -> SmsProvider:
-    """The provider `NotificationsSettings.sms_provider` names."""
-    if name == "outbox":
-        return OutboxProvider(pool)
-    raise ValueError(f"unknown SMS provider {name!r}; known: 'outbox'")
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
+from string import Template
 from uuid import UUID
 
 from events import Envelope
-from events.booking import BookingBooked
+from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
 from services.notifications.domain import templates
 from services.notifications.domain.danish import danish_list, danish_when
+
+CITIZEN = "citizen"  # `BookingCancelled.cancelled_by` when the citizen cancelled
 
 
 class MessageKind(StrEnum):
     confirmation = "confirmation"
+    reminder = "reminder"
+    rescheduled = "rescheduled"
+    cancelled = "cancelled"
+
+    @property
+    def is_reply(self) -> bool:
+        """An answer to what the citizen has just done (booked, moved a time)."""
+        return self in (MessageKind.confirmation, MessageKind.rescheduled)
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,42 @@ class Sms:
     kind: MessageKind
     phone: str
     body: str
+    booking_version: int  # the booking's version that called for the message
+    due_at: datetime  # not sent before this moment
+    appointment_at: datetime | None  # the time the message is about; none is sent after it
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What the service knows of a booking: enough to write to the citizen about it."""
+
+    booking_id: UUID
+    municipality: str
+    version: int
+    citizen_name: str
+    phone: str
+    service_name: str
+    site_name: str
+    documents: tuple[str, ...]
+    starts_at: datetime
+
+    @classmethod
+    def from_booked(cls, event: Envelope[BookingBooked]) -> Booking:
+        booked = event.data
+        return cls(
+            booking_id=event.aggregate_id,
+            municipality=event.municipality,
+            version=event.aggregate_version,
+            citizen_name=booked.citizen_name,
+            phone=booked.phone,
+            service_name=booked.service_name,
+            site_name=booked.site_name,
+            documents=tuple(booked.documents),
+            starts_at=booked.starts_at,
+        )
+
+    def moved(self, event: Envelope[BookingRescheduled]) -> Booking:
+        return replace(self, version=event.aggregate_version, starts_at=event.data.starts_at)
 
 
 def message_key(booking_id: UUID, kind: MessageKind, version: int) -> str:
@@ -40,27 +88,84 @@ def manage_url(base_url: str, booking_id: UUID) -> str:
 
 def confirmation(event: Envelope[BookingBooked], manage_base_url: str) -> Sms:
     """The confirmation a citizen gets on booking: when, where, what for, what to bring."""
-    booked = event.data
+    booking = Booking.from_booked(event)
+    body = _about(templates.CONFIRMATION, booking, manage_base_url)
+    return _sms(booking, MessageKind.confirmation, booking.version, body, event.occurred_at)
+
+
+def reminder(
+    booking: Booking, lead: timedelta, decided_at: datetime, manage_base_url: str
+) -> Sms | None:
+    """The reminder `lead` before the appointment; none for a time booked (or moved to) less
+    than `lead` ahead, whose confirmation is reminder enough."""
+    due_at = booking.starts_at - lead
+    if decided_at > due_at:
+        return None
+    body = _about(templates.REMINDER, booking, manage_base_url)
+    return _sms(booking, MessageKind.reminder, booking.version, body, due_at)
+
+
+def reschedule_notice(
+    booking: Booking, event: Envelope[BookingRescheduled], manage_base_url: str
+) -> Sms:
+    """Tells the citizen the new time of `booking` (already moved by `event`)."""
+    body = templates.RESCHEDULED.substitute(
+        citizen_name=booking.citizen_name,
+        service_name=booking.service_name,
+        site_name=booking.site_name,
+        when=danish_when(booking.starts_at),
+        manage_url=manage_url(manage_base_url, booking.booking_id),
+    )
+    return _sms(booking, MessageKind.rescheduled, event.aggregate_version, body, event.occurred_at)
+
+
+def cancellation_notice(
+    booking: Booking, event: Envelope[BookingCancelled], booking_url: str
+) -> Sms | None:
+    """Tells the citizen, with the reason, that staff cancelled the time; none when the
+    citizen cancelled it themselves."""
+    cancelled = event.data
+    if cancelled.cancelled_by == CITIZEN:
+        return None
+    body = templates.CANCELLED_BY_STAFF.substitute(
+        citizen_name=booking.citizen_name,
+        service_name=booking.service_name,
+        site_name=booking.site_name,
+        when=danish_when(cancelled.starts_at),
+        reason=cancelled.reason.strip().rstrip("."),
+        booking_url=booking_url,
+    )
+    return replace(
+        _sms(booking, MessageKind.cancelled, event.aggregate_version, body, event.occurred_at),
+        appointment_at=cancelled.starts_at,
+    )
+
+
+def _about(template: Template, booking: Booking, manage_base_url: str) -> str:
     documents_line = (
-        templates.DOCUMENTS_LINE.substitute(documents=danish_list(booked.documents))
-        if booked.documents
+        templates.DOCUMENTS_LINE.substitute(documents=danish_list(booking.documents))
+        if booking.documents
         else ""
     )
-    body = templates.CONFIRMATION.substitute(
-        citizen_name=booked.citizen_name,
-        site_name=booked.site_name,
-        service_name=booked.service_name,
-        when=danish_when(booked.starts_at),
+    return template.substitute(
+        citizen_name=booking.citizen_name,
+        site_name=booking.site_name,
+        service_name=booking.service_name,
+        when=danish_when(booking.starts_at),
         documents_line=documents_line,
-        manage_url=manage_url(manage_base_url, event.aggregate_id),
+        manage_url=manage_url(manage_base_url, booking.booking_id),
     )
+
+
+def _sms(booking: Booking, kind: MessageKind, version: int, body: str, due_at: datetime) -> Sms:
     return Sms(
-        idempotency_key=message_key(
-            event.aggregate_id, MessageKind.confirmation, event.aggregate_version
-        ),
-        municipality=event.municipality,
-        booking_id=event.aggregate_id,
-        kind=MessageKind.confirmation,
-        phone=booked.phone,
+        idempotency_key=message_key(booking.booking_id, kind, version),
+        municipality=booking.municipality,
+        booking_id=booking.booking_id,
+        kind=kind,
+        phone=booking.phone,
         body=body,
+        booking_version=version,
+        due_at=due_at,
+        appointment_at=booking.starts_at,
     )

@@ -9,6 +9,21 @@ CONFIRMATION = Template(
     "er bekræftet: $when.$documents_line Se eller ændr din tid: $manage_url"
 )
 
+REMINDER = Template(
+    "Hej $citizen_name. Husk din tid til $service_name hos $site_name "
+    "$when.$documents_line Se eller ændr din tid: $manage_url"
+)
+
+RESCHEDULED = Template(
+    "Hej $citizen_name. Din tid til $service_name hos $site_name er flyttet til $when. "
+    "Se eller ændr din tid: $manage_url"
+)
+
+CANCELLED_BY_STAFF = Template(
+    "Hej $citizen_name. Borgerservice har desværre aflyst din tid til $service_name "
+    "hos $site_name $when. Begrundelse: $reason. Book en ny tid: $booking_url"
+)
+
 DOCUMENTS_LINE = Template(" Husk at medbringe: $documents.")
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")

@@ -2,28 +2,84 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
 from events import Envelope
-from events.booking import BookingBooked
-from services.notifications.adapters.messages import add_pending
-from services.notifications.domain.messages import confirmation
+from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
+from services.notifications.adapters import bookings
+from services.notifications.adapters.messages import add_pending, cancel_pending
+from services.notifications.domain.messages import (
+    Booking,
+    MessageKind,
+    Sms,
+    cancellation_notice,
+    confirmation,
+    reminder,
+    reschedule_notice,
+)
+
+EVENTS = (BookingBooked, BookingRescheduled, BookingCancelled)
 
 
 @dataclass
 class NotificationsProjection:
     """Decides which SMS an event calls for and records it as pending, in the transaction
-    that records the stream position. The message key, not the stream sequence, is what
-    keeps a republished event (new sequence, same booking version) from a second SMS."""
+    that records the stream position: a reminder is scheduled, moved or cancelled together
+    with the booking change that calls for it. The message key, not the stream sequence, is
+    what keeps a republished event (new sequence, same booking version) from a second SMS."""
 
     manage_base_url: str
+    reminder_lead: Callable[[str], timedelta]  # per municipality
     name: str = "notifications"
-    subjects: Sequence[str] = field(default_factory=lambda: [f"bs.*.{BookingBooked.TYPE}"])
+    subjects: Sequence[str] = field(default_factory=lambda: [f"bs.*.{e.TYPE}" for e in EVENTS])
 
     async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None:
         if isinstance(event.data, BookingBooked):
-            await add_pending(connection, confirmation(event, self.manage_base_url))
+            await self.booked(connection, event)
+        elif isinstance(event.data, BookingRescheduled):
+            await self.rescheduled(connection, event)
+        elif isinstance(event.data, BookingCancelled):
+            await self.cancelled(connection, event)
+
+    async def booked(self, connection: asyncpg.Connection, event: Envelope[BookingBooked]) -> None:
+        booking = Booking.from_booked(event)
+        await bookings.save(connection, booking)
+        await add_pending(connection, confirmation(event, self.manage_base_url))
+        await self.schedule_reminder(connection, booking, event)
+
+    async def rescheduled(
+        self, connection: asyncpg.Connection, event: Envelope[BookingRescheduled]
+    ) -> None:
+        booking = await bookings.get(connection, event.municipality, event.aggregate_id)
+        moved = booking.moved(event)
+        await bookings.save(connection, moved)
+        await cancel_pending(
+            connection, moved.booking_id, MessageKind.reminder, event.aggregate_version
+        )
+        await add_pending(connection, reschedule_notice(moved, event, self.manage_base_url))
+        await self.schedule_reminder(connection, moved, event)
+
+    async def cancelled(
+        self, connection: asyncpg.Connection, event: Envelope[BookingCancelled]
+    ) -> None:
+        booking = await bookings.get(connection, event.municipality, event.aggregate_id)
+        await cancel_pending(
+            connection, booking.booking_id, MessageKind.reminder, event.aggregate_version
+        )
+        await self.add(connection, cancellation_notice(booking, event, self.manage_base_url))
+
+    async def schedule_reminder(
+        self, connection: asyncpg.Connection, booking: Booking, event: Envelope[Any]
+    ) -> None:
+        lead = self.reminder_lead(booking.municipality)
+        await self.add(connection, reminder(booking, lead, event.occurred_at, self.manage_base_url))
+
+    @staticmethod
+    async def add(connection: asyncpg.Connection, sms: Sms | None) -> None:
+        if sms is not None:
+            await add_pending(connection, sms)
