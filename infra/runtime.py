@@ -8,7 +8,6 @@ import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 import nats
@@ -105,6 +104,3 @@ async def serve_until_stopped(
     if failures:
         raise failures[0]
 
-
-def started_at() -> str:
-    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
