@@ -15,9 +15,11 @@ from infra.runtime import Service, platform, serve_until_stopped
 from infra.settings import ConnectionSettings
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.notifications.entrypoints.cli import sms_app
+from services.reporting.entrypoints.cli import replay_app
 
 app = typer.Typer(help="Borgerservice booking: appointment booking for Danish municipalities.")
 app.add_typer(sms_app, name="sms", help="The SMS messages sent to citizens.")
+app.add_typer(replay_app)  # `borgerservice replay <projection> [--until TIME]`
 
 SERVICES = ("booking", "notifications", "reporting")
 DEFAULT_PORTS = {"booking": 8000, "notifications": 8002, "reporting": 8001}

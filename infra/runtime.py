@@ -103,4 +103,3 @@ async def serve_until_stopped(
         await service.close()
     if failures:
         raise failures[0]
-

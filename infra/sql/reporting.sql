@@ -7,6 +7,10 @@ CREATE TABLE IF NOT EXISTS report_municipality (
     first_seen_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- From `municipality.registered`; null until that event is seen (reports then use the default).
+ALTER TABLE report_municipality ADD COLUMN IF NOT EXISTS name text;
+ALTER TABLE report_municipality ADD COLUMN IF NOT EXISTS waiting_target_working_days integer;
+
 -- One row per booking. `version` is the booking aggregate's version last applied: an event at or
 -- below it (a republished one) changes nothing.
 CREATE TABLE IF NOT EXISTS report_booking (

@@ -34,7 +34,7 @@ class ReportingService:
         return cls(settings=settings, pool=pool, js=nc.jetstream())
 
     def router(self) -> APIRouter:
-        return reporting_router(BookingReports(self.pool))
+        return reporting_router(BookingReports(self.pool), self.settings.survey_halves)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keeps the report read model up to date until `stop` is set."""

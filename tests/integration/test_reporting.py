@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from nats.js import JetStreamContext
 from events import Envelope, EventData, encode
 from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, Channel
 from events.municipality import MunicipalityRegistered
+from events.schedule import DayOpened
 from infra.http import build_api
 from services.reporting.adapters.booking_projection import ReportingProjection, UnreportableEvent
 from services.reporting.service import ReportingService
@@ -33,7 +34,12 @@ def at(day: str, time: str = "10:00") -> datetime:
 
 
 def envelope(
-    data: EventData, booking_id: UUID, version: int, municipality: str, site: str | None
+    data: EventData,
+    booking_id: UUID,
+    version: int,
+    municipality: str,
+    site: str | None,
+    occurred_at: datetime | None = None,
 ) -> Envelope[Any]:
     typed: Any = Envelope[type(data)]  # type: ignore[misc]  # e.g. Envelope[BookingBooked]
     return typed(
@@ -44,7 +50,7 @@ def envelope(
         site=site,
         aggregate_id=booking_id,
         aggregate_version=version,
-        occurred_at=datetime.now(UTC),
+        occurred_at=occurred_at or datetime.now(UTC),
         data=data,
     )
 
@@ -58,6 +64,7 @@ def booked(
     site: str = "slagelse",
     service: str = "pas",
     booked_time: str = "10:00",
+    channel: Channel = Channel.web,
 ) -> Envelope[Any]:
     starts_at = at(starts_on, "09:00")
     data = BookingBooked(
@@ -69,10 +76,20 @@ def booked(
         ends_at=starts_at + timedelta(minutes=15),
         citizen_name="Test Borger",
         phone="+4512345678",
-        channel=Channel.web,
+        channel=channel,
         booked_at=at(booked_on, booked_time),
     )
-    return envelope(data, booking_id, 1, municipality, site)
+    return envelope(data, booking_id, 1, municipality, site, occurred_at=data.booked_at)
+
+
+def registered(municipality: str, target_working_days: int) -> Envelope[Any]:
+    data = MunicipalityRegistered(
+        name=municipality.title(),
+        waiting_target_working_days=target_working_days,
+        sites=[],
+        services=[],
+    )
+    return envelope(data, uuid4(), 1, municipality, None)
 
 
 def rescheduled(booking_id: UUID, previous_on: str, starts_on: str) -> Envelope[Any]:
@@ -328,13 +345,11 @@ async def test_a_malformed_query_is_unprocessable_with_a_clear_message(
 async def test_the_projection_refuses_an_event_it_does_not_handle(
     service: ReportingService,
 ) -> None:
-    registered = MunicipalityRegistered(
-        name="Slagelse", waiting_target_working_days=7, sites=[], services=[]
-    )
-    event = envelope(registered, uuid4(), 1, "slagelse", None)
+    opened = DayOpened(date=date(2025, 3, 3), slots=[])
+    event = envelope(opened, uuid4(), 1, "slagelse", "slagelse")
 
     async with service.pool.acquire() as connection:
-        with pytest.raises(UnreportableEvent, match=r"municipality\.registered"):
+        with pytest.raises(UnreportableEvent, match=r"schedule\.day_opened"):
             await ReportingProjection().apply(connection, event)
 
 

@@ -1,4 +1,5 @@
-"""The `reporting` projection: one `report_booking` row per booking, from the booking events.
+"""The `reporting` projection: one `report_booking` row per booking, from the booking events,
+and each municipality's waiting target, from its registration.
 
 Idempotent on its own, beside the runner's position: a booking row carries the aggregate version
 it reflects, so a republished event (a new stream sequence, an old version) changes nothing.
@@ -14,6 +15,7 @@ import asyncpg
 
 from events import Envelope, subject_for
 from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
+from events.municipality import MunicipalityRegistered
 from services.reporting.domain.working_days import working_days_between
 
 
@@ -25,11 +27,14 @@ class ReportingProjection:
     name: str = "reporting"
     subjects: Sequence[str] = tuple(
         subject_for("*", handled.TYPE)
-        for handled in (BookingBooked, BookingRescheduled, BookingCancelled)
+        for handled in (MunicipalityRegistered, BookingBooked, BookingRescheduled, BookingCancelled)
     )
 
     async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None:
         data = event.data
+        if isinstance(data, MunicipalityRegistered):
+            await self._registered(connection, event, data)
+            return
         if isinstance(data, BookingBooked):
             await self._booked(connection, event, data)
         elif isinstance(data, BookingRescheduled):
@@ -41,6 +46,22 @@ class ReportingProjection:
         await connection.execute(
             "INSERT INTO report_municipality (municipality) VALUES ($1) ON CONFLICT DO NOTHING",
             event.municipality,
+        )
+
+    async def _registered(
+        self, connection: asyncpg.Connection, event: Envelope[Any], data: MunicipalityRegistered
+    ) -> None:
+        await connection.execute(
+            """
+            INSERT INTO report_municipality (municipality, name, waiting_target_working_days)
+            VALUES ($1, $2, $3)
+            ON CONFLICT (municipality) DO UPDATE
+            SET name = EXCLUDED.name,
+                waiting_target_working_days = EXCLUDED.waiting_target_working_days
+            """,
+            event.municipality,
+            data.name,
+            data.waiting_target_working_days,
         )
 
     async def _booked(

@@ -1,4 +1,4 @@
-"""Reads the booking report out of `report_booking`, aggregated in PostgreSQL."""
+"""Reads the booking and waiting-time reports out of `report_booking`, aggregated in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,17 +8,31 @@ from typing import Any
 import asyncpg
 
 from services.reporting.domain.report import (
+    DEFAULT_TARGET_WORKING_DAYS,
     BookingCounts,
     BookingReport,
     Period,
     SiteServiceCounts,
     WaitingTime,
 )
+from services.reporting.domain.waiting_time import (
+    TargetSource,
+    WaitingFigures,
+    WaitingGroup,
+    WaitingTimeReport,
+)
 
-# One pass over the municipality's bookings: a row per (site, service), then the total row
-# (grouping() = 3), which the empty grouping set yields even when no booking matches.
+# Bookings made on the period's Copenhagen dates ($2 and $3, both included, null = open).
+IN_MUNICIPALITY_AND_PERIOD = """
+WHERE municipality = $1
+  AND ($2::date IS NULL OR (booked_at AT TIME ZONE 'Europe/Copenhagen')::date >= $2::date)
+  AND ($3::date IS NULL OR (booked_at AT TIME ZONE 'Europe/Copenhagen')::date <= $3::date)
+"""
+
+# One pass over the municipality's bookings: a row per group, then the total row (the highest
+# grouping()), which the empty grouping set yields even when no booking matches.
 # Waiting statistics count active bookings only.
-REPORT_SQL = """
+REPORT_SQL = f"""
 SELECT
     site,
     service,
@@ -31,11 +45,26 @@ SELECT
     avg((waiting_working_days <= $4)::int) FILTER (WHERE status = 'booked')::float8
         AS within_target_share
 FROM report_booking
-WHERE municipality = $1
-  AND ($2::date IS NULL OR (booked_at AT TIME ZONE 'Europe/Copenhagen')::date >= $2::date)
-  AND ($3::date IS NULL OR (booked_at AT TIME ZONE 'Europe/Copenhagen')::date <= $3::date)
+{IN_MUNICIPALITY_AND_PERIOD}
 GROUP BY GROUPING SETS ((site, service), ())
 ORDER BY grouping, site, service
+"""
+
+WAITING_TIME_SQL = f"""
+SELECT
+    site,
+    service,
+    channel,
+    grouping(site, service, channel) AS grouping,
+    count(*) AS bookings,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY waiting_working_days) AS median,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY waiting_working_days) AS p90,
+    avg((waiting_working_days <= $4)::int)::float8 AS within_target_share
+FROM report_booking
+{IN_MUNICIPALITY_AND_PERIOD}
+  AND status = 'booked'
+GROUP BY GROUPING SETS ((site, service, channel), ())
+ORDER BY grouping, site, service, channel
 """
 
 
@@ -48,28 +77,70 @@ class BookingReports:
     pool: asyncpg.Pool
 
     async def booking_report(
-        self, municipality: str, period: Period, target_working_days: int
+        self, municipality: str, period: Period, target_override: int | None = None
     ) -> BookingReport:
         async with self.pool.acquire() as connection:
-            known = await connection.fetchval(
-                "SELECT true FROM report_municipality WHERE municipality = $1", municipality
-            )
-            if not known:
-                raise UnknownMunicipality(municipality)
-            rows = await connection.fetch(
-                REPORT_SQL, municipality, period.from_, period.to, target_working_days
-            )
+            target, _ = await _target(connection, municipality, target_override)
+            rows = await connection.fetch(REPORT_SQL, municipality, period.from_, period.to, target)
         *groups, total = rows  # the total row is always there, and last
         return BookingReport(
             municipality=municipality,
             period=period,
-            target_working_days=target_working_days,
+            target_working_days=target,
             by_site_and_service=[
                 SiteServiceCounts(site=row["site"], service=row["service"], **_counts(row))
                 for row in groups
             ],
             total=BookingCounts(**_counts(total)),
         )
+
+    async def waiting_time_report(
+        self,
+        municipality: str,
+        period: Period,
+        target_override: int | None = None,
+        survey_half: str | None = None,
+    ) -> WaitingTimeReport:
+        async with self.pool.acquire() as connection:
+            target, source = await _target(connection, municipality, target_override)
+            rows = await connection.fetch(
+                WAITING_TIME_SQL, municipality, period.from_, period.to, target
+            )
+        *groups, total = rows
+        return WaitingTimeReport(
+            municipality=municipality,
+            period=period,
+            survey_half=survey_half,
+            target_working_days=target,
+            target_source=source,
+            by_site_service_and_channel=[
+                WaitingGroup(
+                    site=row["site"],
+                    service=row["service"],
+                    channel=row["channel"],
+                    **_waiting(row),
+                )
+                for row in groups
+            ],
+            total=WaitingFigures(**_waiting(total)),
+        )
+
+
+async def _target(
+    connection: asyncpg.Connection, municipality: str, override: int | None
+) -> tuple[int, TargetSource]:
+    """The caller's override, else the registered target, else the seeds' default."""
+    row = await connection.fetchrow(
+        "SELECT waiting_target_working_days FROM report_municipality WHERE municipality = $1",
+        municipality,
+    )
+    if row is None:
+        raise UnknownMunicipality(municipality)
+    if override is not None:
+        return override, TargetSource.query
+    if row["waiting_target_working_days"] is not None:
+        return row["waiting_target_working_days"], TargetSource.municipality
+    return DEFAULT_TARGET_WORKING_DAYS, TargetSource.default
 
 
 def _counts(row: asyncpg.Record) -> dict[str, Any]:
@@ -79,4 +150,13 @@ def _counts(row: asyncpg.Record) -> dict[str, Any]:
         "waiting_working_days": WaitingTime(
             median=row["median"], mean=row["mean"], within_target_share=row["within_target_share"]
         ),
+    }
+
+
+def _waiting(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "bookings": row["bookings"],
+        "median": row["median"],
+        "p90": row["p90"],
+        "within_target_share": row["within_target_share"],
     }

@@ -1,0 +1,271 @@
+"""Replay: rebuilds a projection's read model from the start of the stream into fresh tables,
+then puts them in place of the live ones in one transaction while the old ones kept serving.
+
+Guarantees:
+- the history on the stream when replay starts is applied first, without holding up the live
+  runner; then, with the live projection's position row locked (its runner waits), the rebuilt
+  model is brought up to that position and switched in, so no event is lost or applied twice;
+- an event the projection refuses is skipped, as the live runner dead-letters it: replay from
+  zero gives the same read model (the same content hash) as the live one;
+- with `until`, replay stops at the first event that occurred after it and leaves the rebuilt
+  model beside the live one (schema `<projection>_as_of`): history as it was, never switched in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from events import Envelope, UndecodableEvent, decode
+from infra.database import apply_schema, create_pool
+from infra.projection import OUTAGES, Projection
+from infra.streams import EVENTS_STREAM
+from services.reporting.adapters.booking_projection import ReportingProjection
+from services.reporting.adapters.read_model import (
+    content_hash,
+    create_empty,
+    quoted,
+    switch_over,
+)
+
+log = structlog.get_logger()
+
+REPLAYABLE: dict[str, Callable[[], Projection]] = {"reporting": ReportingProjection}
+REPLAY_LOCK = 7356002  # one replay at a time (pg_advisory_lock key)
+
+
+class CannotReplay(ValueError):
+    """Unknown projection, or a replay of it already running."""
+
+
+def replayable(projection_name: str) -> Projection:
+    if projection_name not in REPLAYABLE:
+        raise CannotReplay(
+            f"no projection {projection_name!r} to replay; choose one of {', '.join(REPLAYABLE)}"
+        )
+    return REPLAYABLE[projection_name]()
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    projection: str
+    schema: str  # where the rebuilt read model is now
+    switched_over: bool
+    events: int  # applied
+    skipped: int  # refused by the projection, as the live runner dead-letters them
+    seconds: float
+    content_hash: str
+
+    @property
+    def events_per_second(self) -> float:
+        return (self.events + self.skipped) / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _Rebuild:
+    """Applies stream messages, in order, to the rebuilt model on one connection, a
+    transaction per fetched batch."""
+
+    projection: Projection
+    connection: asyncpg.Connection
+    subscription: JetStreamContext.PullSubscription
+    until: datetime | None
+    echo: Callable[[str], None]
+    batch: int
+    total: int
+    pending: int = 0  # messages after the last one taken, as the server last told
+    held: list[Msg] = field(default_factory=list)  # fetched past `up_to`: the next to take
+    applied: int = 0
+    skipped: int = 0
+    position: int = 0  # stream sequence of the last message taken
+    reached_until: bool = False
+    started: float = field(default_factory=time.monotonic)
+    last_report: float = field(default_factory=time.monotonic)
+
+    async def read(self, up_to: int) -> None:
+        """Takes every message with a stream sequence up to `up_to` that is on the stream."""
+        while not self.reached_until and self.position < up_to:
+            if self.held and self.held[0].metadata.sequence.stream > up_to:
+                return
+            if self.held:
+                messages, self.held = self.held, []
+            elif not self.pending:
+                return  # nothing more on the stream
+            else:
+                try:
+                    messages = await self.subscription.fetch(self.batch, timeout=2.0)
+                except NatsTimeout:
+                    continue
+            async with self.connection.transaction():
+                for index, message in enumerate(messages):
+                    if message.metadata.sequence.stream > up_to:
+                        self.held = messages[index:]
+                        break
+                    await self.take(message)
+                    if self.reached_until:
+                        break
+            self.report()
+
+    async def take(self, message: Msg) -> None:
+        """Applies one message inside the caller's transaction; a refusal only rolls back
+        its own savepoint."""
+        self.pending = message.metadata.num_pending
+        try:
+            event: Envelope[Any] = decode(message.data)
+        except UndecodableEvent as error:
+            self._skip(message, error.reason)
+            return
+        if self.until is not None and event.occurred_at > self.until:
+            self.reached_until = True
+            return
+        try:
+            async with self.connection.transaction():
+                await self.projection.apply(self.connection, event)
+        except OUTAGES:
+            raise
+        except Exception as error:
+            self._skip(message, f"{type(error).__name__}: {error}")
+            return
+        self.applied += 1
+        self.position = message.metadata.sequence.stream
+
+    def _skip(self, message: Msg, reason: str) -> None:
+        self.skipped += 1
+        self.position = message.metadata.sequence.stream
+        log.warning("replay.skipped", subject=message.subject, reason=reason)
+
+    def report(self, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last_report < 1.0:
+            return
+        self.last_report = now
+        done = self.applied + self.skipped
+        rate = done / (now - self.started) if now > self.started else 0.0
+        share = f" ({done / self.total:.0%})" if self.total else ""
+        self.echo(
+            f"{self.projection.name}: {done:,} of {self.total:,} events{share}, "
+            f"{rate:,.0f} events/s"
+        )
+
+
+async def replay(
+    projection_name: str,
+    js: JetStreamContext,
+    database_url: str,
+    until: datetime | None = None,
+    *,
+    batch: int = 500,
+    echo: Callable[[str], None] = print,
+) -> ReplayResult:
+    """Rebuilds `projection_name` from the start of the stream; see the module docstring."""
+    projection = replayable(projection_name)
+    connection = await asyncpg.connect(database_url)
+    consumer = None
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", REPLAY_LOCK):
+            raise CannotReplay("another replay is running")
+        live = await connection.fetchval("SELECT current_schema()")
+        await _ensure_live_schema(database_url)
+        built = f"{projection.name}_as_of" if until else f"{projection.name}_replay"
+        await create_empty(connection, built)
+
+        end_at_start = (await js.stream_info(EVENTS_STREAM)).state.last_seq
+        info = await js.add_consumer(EVENTS_STREAM, _from_the_start(projection))
+        consumer = info.name
+        total = info.num_pending or 0
+        rebuild = _Rebuild(
+            projection,
+            connection,
+            await js.pull_subscribe_bind(consumer, stream=EVENTS_STREAM),
+            until,
+            echo,
+            batch,
+            total=total,
+            pending=total,
+        )
+        echo(f"{projection.name}: replaying {total:,} events into schema {built}")
+        await rebuild.read(up_to=end_at_start)
+        switched = until is None
+        if switched:
+            async with connection.transaction():
+                live_position = await _lock_live_position(connection, live, projection.name)
+                # The events the live runner applied while the history was replayed.
+                rebuild.pending = (await js.consumer_info(EVENTS_STREAM, consumer)).num_pending or 0
+                await rebuild.read(up_to=live_position)
+                await switch_over(connection, built, live, previous=f"{projection.name}_previous")
+                await connection.execute(
+                    f"UPDATE {_positions(live)} SET stream_seq = $2, updated_at = now() "
+                    "WHERE projection = $1",
+                    projection.name,
+                    max(live_position, rebuild.position),
+                )
+        rebuild.report(final=True)
+        schema = live if switched else built
+        result = ReplayResult(
+            projection=projection.name,
+            schema=schema,
+            switched_over=switched,
+            events=rebuild.applied,
+            skipped=rebuild.skipped,
+            seconds=time.monotonic() - rebuild.started,
+            content_hash=await content_hash(connection, schema),
+        )
+        echo(
+            f"{projection.name}: {result.events:,} events applied, {result.skipped:,} skipped, "
+            f"in {result.seconds:.1f} s ({result.events_per_second:,.0f} events/s); "
+            + ("switched over" if switched else f"left in schema {built}")
+            + f"; content hash {result.content_hash}"
+        )
+        return result
+    finally:
+        if consumer is not None:
+            await js.delete_consumer(EVENTS_STREAM, consumer)
+        await connection.close()  # also releases the advisory lock
+
+
+def _from_the_start(projection: Projection) -> ConsumerConfig:
+    """An ephemeral consumer of the projection's subjects, from the first message, unacked."""
+    return ConsumerConfig(
+        filter_subjects=list(projection.subjects),
+        ack_policy=AckPolicy.NONE,
+        deliver_policy=DeliverPolicy.ALL,
+        inactive_threshold=60.0,
+        mem_storage=True,
+    )
+
+
+async def _ensure_live_schema(database_url: str) -> None:
+    """The live tables exist even if the service never started: there is always one to replace."""
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    try:
+        await apply_schema(pool, "platform", "reporting")
+    finally:
+        await pool.close()
+
+
+def _positions(live: str) -> str:
+    """The runners' position table, beside the live read model."""
+    return f"{quoted(live)}.projection_position"
+
+
+async def _lock_live_position(connection: asyncpg.Connection, live: str, name: str) -> int:
+    """The live runner's position, its row locked until the switch commits: the runner waits."""
+    await connection.execute(
+        f"INSERT INTO {_positions(live)} (projection) VALUES ($1) ON CONFLICT DO NOTHING",
+        name,
+    )
+    position: int = await connection.fetchval(
+        f"SELECT stream_seq FROM {_positions(live)} WHERE projection = $1 FOR UPDATE",
+        name,
+    )
+    return position

@@ -1,0 +1,68 @@
+"""CSV renderings of reports: a header row, then one row per group, the total row last."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from services.reporting.domain.waiting_time import WaitingFigures, WaitingTimeReport
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+WAITING_TIME_COLUMNS = (
+    "municipality",
+    "period_from",
+    "period_to",
+    "survey_half",
+    "level",  # "group", or "total" for the last row (which names no site, service or channel)
+    "site",
+    "service",
+    "channel",
+    "bookings",
+    "median_working_days",
+    "p90_working_days",
+    "within_target_share",
+    "target_working_days",
+)
+
+
+def waiting_time_csv(report: WaitingTimeReport) -> str:
+    """RFC 4180 CSV; an empty cell is a figure with no booking to compute it from."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(WAITING_TIME_COLUMNS)
+    common = (
+        report.municipality,
+        _cell(report.period.from_),
+        _cell(report.period.to),
+        _cell(report.survey_half),
+    )
+    for group in report.by_site_service_and_channel:
+        writer.writerow(
+            (
+                *common,
+                "group",
+                group.site,
+                group.service,
+                group.channel,
+                *_figures(group),
+                report.target_working_days,
+            )
+        )
+    writer.writerow(
+        (*common, "total", "", "", "", *_figures(report.total), report.target_working_days)
+    )
+    return out.getvalue()
+
+
+def _figures(figures: WaitingFigures) -> tuple[object, ...]:
+    return (
+        figures.bookings,
+        _cell(figures.median),
+        _cell(figures.p90),
+        _cell(figures.within_target_share),
+    )
+
+
+def _cell(value: object) -> object:
+    return "" if value is None else value
