@@ -3,7 +3,6 @@ projection on JetStream, HTTP through an in-process ASGI client."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -16,6 +15,7 @@ from infra.nats_server import EmbeddedNats
 from services.booking.service import ERROR_STATUSES, BookingService
 from services.booking.settings import BookingSettings
 from tests.booking_world import MUNICIPALITY, STAFF_TOKEN
+from tests.support import running_in_background
 
 
 @pytest.fixture
@@ -35,11 +35,8 @@ async def booking_service(
 @pytest.fixture
 async def running_booking(booking_service: BookingService) -> AsyncIterator[BookingService]:
     """The booking service with its relay, projection and command handlers running."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(booking_service.run(stop))
-    yield booking_service
-    stop.set()
-    await asyncio.wait_for(task, 10)
+    async with running_in_background(booking_service):
+        yield booking_service
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ timeouts retried with backoff until it recovers, a 4xx recorded as failed with i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -27,7 +26,7 @@ from services.notifications.domain.messages import MessageKind, Sms, message_key
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
 from tests.integration.test_notifications_service import BOOKED_AT, booked
-from tests.support import eventually
+from tests.support import eventually, running_in_background
 
 TOKEN = "s3cret-token"
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)  # Monday 11:00 in Denmark
@@ -226,17 +225,14 @@ async def test_service_configured_for_http_sends_a_booking_confirmation_through_
     service = await NotificationsService.start(
         settings, nc, clock=lambda: BOOKED_AT + timedelta(minutes=1)
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(stop))
 
     async def delivered() -> bool:
         return len(state.delivered) == 1
 
     try:
-        await eventually(delivered)
+        async with running_in_background(service):
+            await eventually(delivered)
     finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
         await service.close()
 
     assert list(state.delivered) == [f"{envelope.aggregate_id}:confirmation:1"]

@@ -3,7 +3,6 @@ booking, moved by a reschedule, removed by a cancellation, held back by quiet ho
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, 
 from services.notifications.adapters.sms import read_outbox
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
-from tests.support import eventually
+from tests.support import eventually, running_in_background
 
 BOOKED_AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)  # a Friday, 11:00 in Denmark
 STARTS_AT = datetime(2025, 5, 6, 12, 15, tzinfo=UTC)  # Tuesday 14:15 in Denmark
@@ -121,13 +120,10 @@ async def running(
         nc,
         clock=clock,
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(stop))
     try:
-        yield service
+        async with running_in_background(service):
+            yield service
     finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
         await service.close()
 
 

@@ -23,7 +23,7 @@ from services.notifications.adapters.sms import (
 )
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
-from tests.support import eventually
+from tests.support import eventually, running_in_background
 
 BOOKED_AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
 
@@ -87,13 +87,10 @@ async def running(
         provider=provider,
         clock=clock or clock_from(BOOKED_AT + timedelta(minutes=1)),
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(stop))
     try:
-        yield service
+        async with running_in_background(service):
+            yield service
     finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
         await service.close()
 
 

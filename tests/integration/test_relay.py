@@ -61,14 +61,20 @@ async def relay_all(relay: Relay) -> None:
         pass
 
 
+async def relayed_world(service: BookingService, bookings: int) -> Relay:
+    """A seeded world with `bookings` made and every event relayed; returns the relay."""
+    await asyncio.to_thread(seed_world, service.app, 8)
+    await book_some(service, bookings)
+    relay = service.relay()
+    await relay.resume()
+    await relay_all(relay)
+    return relay
+
+
 async def test_every_stored_event_is_on_the_stream_once_in_order(
     booking_service: BookingService, js: JetStreamContext
 ) -> None:
-    await asyncio.to_thread(seed_world, booking_service.app, 8)
-    await book_some(booking_service, 6)
-    relay = booking_service.relay()
-    await relay.resume()
-    await relay_all(relay)
+    await relayed_world(booking_service, bookings=6)
     on_stream = await stream_contents(js)
     assert [n for n, _ in on_stream] == await stored_notification_ids(booking_service)
     assert len({event_id for _, event_id in on_stream}) == len(on_stream)
@@ -121,11 +127,7 @@ async def test_gaps_in_notification_ids_are_relayed_past(
 async def test_events_lost_by_jetstream_are_republished_from_the_store(
     booking_service: BookingService, js: JetStreamContext
 ) -> None:
-    await asyncio.to_thread(seed_world, booking_service.app, 8)
-    await book_some(booking_service, 3)
-    relay = booking_service.relay()
-    await relay.resume()
-    await relay_all(relay)
+    relay = await relayed_world(booking_service, bookings=3)
     await js.delete_stream(EVENTS_STREAM)
     await ensure_streams(js)
     await relay.resume()
@@ -138,11 +140,7 @@ async def test_events_lost_by_jetstream_are_republished_from_the_store(
 async def test_a_stream_from_another_database_is_refused_not_skipped(
     booking_service: BookingService, js: JetStreamContext
 ) -> None:
-    await asyncio.to_thread(seed_world, booking_service.app, 8)
-    await book_some(booking_service, 2)
-    relay = booking_service.relay()
-    await relay.resume()
-    await relay_all(relay)
+    relay = await relayed_world(booking_service, bookings=2)
     await booking_service.pool.execute("DELETE FROM booking_events")  # as if a fresh database
     with pytest.raises(StreamAheadOfStore, match="belongs to another database"):
         await relay.resume()

@@ -3,7 +3,6 @@ JetStream, projected by the running service, read back through its HTTP routes."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from infra.http import build_api
 from services.reporting.adapters.booking_projection import ReportingProjection, UnreportableEvent
 from services.reporting.service import ReportingService
 from services.reporting.settings import ReportingSettings
-from tests.support import eventually
+from tests.support import eventually, running_in_background
 
 CPH = ZoneInfo("Europe/Copenhagen")
 REPORT = "/api/v1/municipalities/{}/reports/bookings"
@@ -127,11 +126,8 @@ async def service(
     database_url: str, nc: NatsClient, js: JetStreamContext
 ) -> AsyncIterator[ReportingService]:
     started = await ReportingService.start(ReportingSettings(database_url=database_url), nc)
-    stop = asyncio.Event()
-    running = asyncio.create_task(started.run(stop))
-    yield started
-    stop.set()
-    await asyncio.wait_for(running, timeout=5)
+    async with running_in_background(started):
+        yield started
     await started.close()
 
 

@@ -7,37 +7,22 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import DomainEventProtocol
 
-from events import Envelope, EventData
-from events.booking import (
-    BookingBooked,
-    BookingCancelled,
-    BookingCheckedIn,
-    BookingCompleted,
-    BookingNoShow,
-    BookingPreAssessed,
-    BookingRescheduled,
-    BookingStarted,
-)
-from events.municipality import MunicipalityRegistered
-from events.schedule import DayOpened, SeatReleased, SeatTaken
-from services.booking.domain.booking import Booking
-from services.booking.domain.municipality import Municipality
-from services.booking.domain.schedule import SiteDay
+from events import EVENT_TYPES, Envelope
 
-WIRE_MODELS: dict[str, type[EventData]] = {
-    # domain event class qualname -> wire model
-    f"{Municipality.__name__}.Registered": MunicipalityRegistered,
-    f"{SiteDay.__name__}.DayOpened": DayOpened,
-    f"{SiteDay.__name__}.SeatTaken": SeatTaken,
-    f"{SiteDay.__name__}.SeatReleased": SeatReleased,
-    f"{Booking.__name__}.Booked": BookingBooked,
-    f"{Booking.__name__}.Rescheduled": BookingRescheduled,
-    f"{Booking.__name__}.Cancelled": BookingCancelled,
-    f"{Booking.__name__}.PreAssessed": BookingPreAssessed,
-    f"{Booking.__name__}.CheckedIn": BookingCheckedIn,
-    f"{Booking.__name__}.Started": BookingStarted,
-    f"{Booking.__name__}.Completed": BookingCompleted,
-    f"{Booking.__name__}.NoShow": BookingNoShow,
+# Domain event (class qualname) -> wire event type; the wire model comes from the registry.
+WIRE_TYPES: dict[str, str] = {
+    "Municipality.Registered": "municipality.registered",
+    "SiteDay.DayOpened": "schedule.day_opened",
+    "SiteDay.SeatTaken": "schedule.seat_taken",
+    "SiteDay.SeatReleased": "schedule.seat_released",
+    "Booking.Booked": "booking.booked",
+    "Booking.Rescheduled": "booking.rescheduled",
+    "Booking.Cancelled": "booking.cancelled",
+    "Booking.PreAssessed": "booking.pre_assessed",
+    "Booking.CheckedIn": "booking.checked_in",
+    "Booking.Started": "booking.started",
+    "Booking.Completed": "booking.completed",
+    "Booking.NoShow": "booking.no_show",
 }
 
 
@@ -47,7 +32,7 @@ def event_id(originator_id: UUID, originator_version: int) -> UUID:
 
 
 def to_envelope(domain_event: DomainEventProtocol[Any]) -> Envelope[Any]:
-    model = WIRE_MODELS[type(domain_event).__qualname__]
+    model = EVENT_TYPES[WIRE_TYPES[type(domain_event).__qualname__]]
     data = model.model_validate({name: getattr(domain_event, name) for name in model.model_fields})
     return Envelope[model](  # type: ignore[valid-type]
         event_id=event_id(domain_event.originator_id, domain_event.originator_version),
