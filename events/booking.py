@@ -19,9 +19,13 @@ class Channel(StrEnum):
 
 
 class BookingBooked(EventData):
-    """A citizen has a confirmed time. Carries what the confirmation SMS must say."""
+    """A citizen has a confirmed time. Carries what the confirmation SMS must say.
+
+    Version 2 added `acute_reason`; version 1 history is upcast with `acute_reason=None`.
+    """
 
     TYPE = "booking.booked"
+    VERSION = 2
 
     service: str
     service_name: str
@@ -33,6 +37,9 @@ class BookingBooked(EventData):
     phone: str = Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164")
     channel: Channel
     booked_at: AwareDatetime
+    acute_reason: str | None = Field(
+        description="Set when staff booked same-day acute capacity, with their reason"
+    )
 
 
 class BookingRescheduled(EventData):
@@ -57,6 +64,10 @@ class BookingCancelled(EventData):
     reason: str
     cancelled_by: str = Field(description="'citizen' or a staff account")
     cancelled_at: AwareDatetime
+    bulk: bool = Field(
+        default=False,
+        description="Part of a bulk cancellation (a site closed, staff ill); added compatibly",
+    )
 
 
 class BookingCheckedIn(EventData):
@@ -124,3 +135,61 @@ class BookingPreAssessed(EventData):
     note: str
     assessed_at: AwareDatetime
     by: str
+
+
+class BookingWaitlisted(EventData):
+    """The citizen keeps the booking and asks to be offered an earlier time."""
+
+    TYPE = "booking.waitlisted"
+
+    service: str
+    starts_at: AwareDatetime
+    waitlisted_at: AwareDatetime
+
+
+class BookingWaitlistOffered(EventData):
+    """An earlier time freed up and is held for this citizen until `hold_expires_at`."""
+
+    TYPE = "booking.waitlist_offered"
+
+    service: str
+    starts_at: AwareDatetime
+    offered_starts_at: AwareDatetime
+    offered_ends_at: AwareDatetime
+    hold_expires_at: AwareDatetime
+    offered_at: AwareDatetime
+
+
+class BookingWaitlistOfferExpired(EventData):
+    """The citizen did not take the offered time in time; it goes to the next in line."""
+
+    TYPE = "booking.waitlist_offer_expired"
+
+    service: str
+    starts_at: AwareDatetime
+    offered_starts_at: AwareDatetime
+    expired_at: AwareDatetime
+
+
+class BookingLeftWaitlist(EventData):
+    """The booking is no longer waiting for an earlier time."""
+
+    TYPE = "booking.left_waitlist"
+
+    service: str
+    starts_at: AwareDatetime
+    reason: str = Field(description="'accepted', 'declined', 'cancelled' or 'withdrawn'")
+    left_at: AwareDatetime
+
+
+class BookingSurveyAnswered(EventData):
+    """The citizen answered the satisfaction survey after a completed visit (seeds/003)."""
+
+    TYPE = "booking.survey_answered"
+
+    service: str
+    starts_at: AwareDatetime
+    satisfied_with_booking: bool = Field(description="Satisfied with having to book")
+    easy_to_find_time: bool
+    score: int | None = Field(default=None, ge=1, le=5)
+    answered_at: AwareDatetime

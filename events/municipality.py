@@ -11,6 +11,11 @@ class Site(WireModel):
     id: str = Field(pattern=SLUG)
     name: str
     address: str
+    video_from: str | None = Field(
+        default=None,
+        pattern=SLUG,
+        description="A decentral site (a library) served by video from this central site",
+    )
 
 
 class Service(WireModel):
@@ -18,6 +23,9 @@ class Service(WireModel):
     name: str
     duration_minutes: int = Field(gt=0)
     documents: list[str]
+    competence: str | None = Field(default=None, description="The staff competence it needs")
+    online_url: str | None = Field(default=None, description="Where it can be solved online")
+    video: bool = Field(default=False, description="May be served by video from another site")
 
 
 class MunicipalityRegistered(EventData):
@@ -29,3 +37,30 @@ class MunicipalityRegistered(EventData):
     waiting_target_working_days: int = Field(gt=0)
     sites: list[Site]
     services: list[Service]
+
+
+class ServiceConfigured(EventData):
+    """A service was added to the catalog or its details changed."""
+
+    TYPE = "municipality.service_configured"
+
+    service: Service
+    by: str
+
+
+class SiteConfigured(EventData):
+    """A site was added or its details changed."""
+
+    TYPE = "municipality.site_configured"
+
+    site: Site
+    by: str
+
+
+class WaitingTargetChanged(EventData):
+    """The municipality set a new waiting-time target (working days)."""
+
+    TYPE = "municipality.waiting_target_changed"
+
+    waiting_target_working_days: int = Field(gt=0)
+    by: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,22 +13,48 @@ from events.booking import (
     BookingCancelled,
     BookingCheckedIn,
     BookingCompleted,
+    BookingLeftWaitlist,
     BookingNoShow,
     BookingPreAssessed,
     BookingRescheduled,
     BookingStarted,
+    BookingSurveyAnswered,
+    BookingWaitlisted,
+    BookingWaitlistOffered,
+    BookingWaitlistOfferExpired,
 )
 from events.envelope import Envelope, EventData
-from events.municipality import MunicipalityRegistered
-from events.schedule import DayOpened, SeatReleased, SeatTaken
+from events.guarantee import WaitingTargetBreached, WaitingTargetRestored
+from events.municipality import (
+    MunicipalityRegistered,
+    ServiceConfigured,
+    SiteConfigured,
+    WaitingTargetChanged,
+)
+from events.schedule import (
+    AcuteSeatsReleased,
+    DayClosed,
+    DayOpened,
+    HoldReleased,
+    SeatHeld,
+    SeatReleased,
+    SeatTaken,
+)
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     model.TYPE: model
     for model in (
         MunicipalityRegistered,
+        ServiceConfigured,
+        SiteConfigured,
+        WaitingTargetChanged,
         DayOpened,
         SeatTaken,
         SeatReleased,
+        SeatHeld,
+        HoldReleased,
+        AcuteSeatsReleased,
+        DayClosed,
         BookingBooked,
         BookingRescheduled,
         BookingCancelled,
@@ -36,7 +63,23 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         BookingStarted,
         BookingCompleted,
         BookingNoShow,
+        BookingWaitlisted,
+        BookingWaitlistOffered,
+        BookingWaitlistOfferExpired,
+        BookingLeftWaitlist,
+        BookingSurveyAnswered,
+        WaitingTargetBreached,
+        WaitingTargetRestored,
     )
+}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+# (type, version) -> turns that version's `data` into the next version's. History on the
+# stream is immutable; consumers read old versions through these, so every consumer sees only
+# the current model.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("booking.booked", 1): lambda data: {**data, "acute_reason": None},
 }
 
 
@@ -58,13 +101,9 @@ def decode(raw: bytes) -> Envelope[Any]:
         raise UndecodableEvent("not a JSON object")
     event_type = document.get("type")
     model = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
-    if model is None:
+    if model is None or not isinstance(event_type, str):
         raise UndecodableEvent(f"unknown event type {event_type!r}")
-    if document.get("schema_version") != model.VERSION:
-        raise UndecodableEvent(
-            f"{event_type} schema_version {document.get('schema_version')!r} "
-            f"is not the supported {model.VERSION}"
-        )
+    document = _upcast(document, event_type, model)
     try:
         return Envelope[model].model_validate(document)  # type: ignore[valid-type]
     except ValidationError as error:
@@ -72,6 +111,22 @@ def decode(raw: bytes) -> Envelope[Any]:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise UndecodableEvent(f"invalid {event_type}: {problems}") from error
+
+
+def _upcast(document: dict[str, Any], event_type: str, model: type[EventData]) -> dict[str, Any]:
+    version = document.get("schema_version")
+    if not isinstance(version, int) or not 1 <= version <= model.VERSION:
+        raise UndecodableEvent(
+            f"{event_type} schema_version {version!r} is not one of 1..{model.VERSION}"
+        )
+    data = document.get("data")
+    while version < model.VERSION:
+        upcaster = UPCASTERS.get((event_type, version))
+        if upcaster is None or not isinstance(data, dict):
+            raise UndecodableEvent(f"{event_type} version {version} cannot be upcast")
+        data = upcaster(data)
+        version += 1
+    return {**document, "schema_version": version, "data": data}
 
 
 def encode(envelope: Envelope[Any]) -> bytes:

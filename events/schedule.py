@@ -12,8 +12,16 @@ from events.envelope import EventData, WireModel
 class Slot(WireModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    capacity: int = Field(ge=0)
+    capacity: int = Field(ge=0, description="Seats citizens can book")
     services: list[str]
+    acute_capacity: int = Field(
+        default=0, ge=0, description="Seats held back for staff's acute cases until release"
+    )
+
+
+class SlotSeats(WireModel):
+    starts_at: AwareDatetime
+    seats_left: int = Field(ge=0)
 
 
 class DayOpened(EventData):
@@ -23,6 +31,9 @@ class DayOpened(EventData):
 
     date: dt.date
     slots: list[Slot]
+    acute_release_at: AwareDatetime | None = Field(
+        default=None, description="When unused acute seats become bookable by everyone"
+    )
 
 
 class SeatTaken(EventData):
@@ -33,6 +44,8 @@ class SeatTaken(EventData):
     starts_at: AwareDatetime
     booking_id: str
     seats_left: int = Field(ge=0)
+    acute: bool = Field(default=False, description="Taken from the acute seats")
+    acute_seats_left: int = Field(default=0, ge=0)
 
 
 class SeatReleased(EventData):
@@ -43,3 +56,47 @@ class SeatReleased(EventData):
     starts_at: AwareDatetime
     booking_id: str
     seats_left: int = Field(ge=0)
+    acute_seats_left: int = Field(default=0, ge=0)
+
+
+class SeatHeld(EventData):
+    """A citizen picked this time and holds a seat while entering their details."""
+
+    TYPE = "schedule.seat_held"
+
+    starts_at: AwareDatetime
+    hold_id: str
+    seats_left: int = Field(ge=0)
+    expires_at: AwareDatetime
+
+
+class HoldReleased(EventData):
+    """A hold ended: it became a booking, was given up, or expired."""
+
+    TYPE = "schedule.hold_released"
+
+    starts_at: AwareDatetime
+    hold_id: str
+    seats_left: int = Field(ge=0)
+    reason: str = Field(description="'booked', 'released' or 'expired'")
+
+
+class AcuteSeatsReleased(EventData):
+    """The day's release time passed: unused acute seats are now bookable by everyone."""
+
+    TYPE = "schedule.acute_released"
+
+    released_at: AwareDatetime
+    slots: list[SlotSeats]
+
+
+class DayClosed(EventData):
+    """Staff closed the site for the day (illness, building closed); its bookings are cancelled
+    in bulk, each with its own `booking.cancelled` (bulk=true)."""
+
+    TYPE = "schedule.day_closed"
+
+    date: dt.date
+    reason: str
+    by: str
+    closed_at: AwareDatetime

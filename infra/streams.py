@@ -13,7 +13,7 @@ DEADLETTER_STREAM = "BS_DEADLETTER"
 
 # Command subjects (`bs.<m>.cmd.<verb>`) have the same shape as event subjects, so the stream
 # names each aggregate rather than `bs.*.*.*`: request-reply traffic must never be stored.
-EVENT_AGGREGATES = ("municipality", "schedule", "booking")
+EVENT_AGGREGATES = ("municipality", "schedule", "booking", "guarantee", "sms")
 
 # Deduplication on Nats-Msg-Id. The relay also resumes from the last event on the stream, so a
 # restart after a longer outage does not republish either; consumers are idempotent regardless.

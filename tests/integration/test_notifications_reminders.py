@@ -43,7 +43,7 @@ def envelope(
     return Envelope[Any](
         event_id=uuid.uuid4(),
         type=data.TYPE,
-        schema_version=1,
+        schema_version=data.VERSION,
         municipality=municipality,
         site="korsoer",
         aggregate_id=booking_id,
@@ -70,6 +70,7 @@ def booked(
         phone="+4520304050",
         channel=Channel.web,
         booked_at=at,
+        acute_reason=None,
     )
     return envelope(data, booking_id, 1, at, municipality)
 

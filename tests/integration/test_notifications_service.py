@@ -38,7 +38,7 @@ def booked(municipality: str = "slagelse", phone: str = "+4520123456") -> Envelo
     return Envelope[BookingBooked](
         event_id=uuid.uuid4(),
         type=BookingBooked.TYPE,
-        schema_version=1,
+        schema_version=BookingBooked.VERSION,
         municipality=municipality,
         site="korsoer",
         aggregate_id=uuid.uuid4(),
@@ -55,6 +55,7 @@ def booked(municipality: str = "slagelse", phone: str = "+4520123456") -> Envelo
             phone=phone,
             channel=Channel.phone,
             booked_at=BOOKED_AT,
+            acute_reason=None,
         ),
     )
 

@@ -77,6 +77,7 @@ def booked(
         phone="+4512345678",
         channel=channel,
         booked_at=at(booked_on, booked_time),
+        acute_reason=None,
     )
     return envelope(data, booking_id, 1, municipality, site, occurred_at=data.booked_at)
 

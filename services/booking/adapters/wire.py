@@ -33,7 +33,14 @@ def event_id(originator_id: UUID, originator_version: int) -> UUID:
 
 def to_envelope(domain_event: DomainEventProtocol[Any]) -> Envelope[Any]:
     model = EVENT_TYPES[WIRE_TYPES[type(domain_event).__qualname__]]
-    data = model.model_validate({name: getattr(domain_event, name) for name in model.model_fields})
+    # A wire field the domain event does not carry takes the model's default (a field added
+    # compatibly); a missing required field fails validation here, before anything is published.
+    fields = {
+        name: getattr(domain_event, name)
+        for name in model.model_fields
+        if hasattr(domain_event, name)
+    }
+    data = model.model_validate(fields)
     return Envelope[model](  # type: ignore[valid-type]
         event_id=event_id(domain_event.originator_id, domain_event.originator_version),
         type=model.TYPE,

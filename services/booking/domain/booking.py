@@ -35,12 +35,36 @@ CANCEL_FROM = (Status.booked, Status.checked_in)
 
 
 class Booking(Aggregate):
+    class Booked(Aggregate.Created):
+        """Version 2 added `acute_reason`; stored version 1 events are upcast on reading."""
+
+        municipality: str
+        site: str
+        service: str
+        service_name: str
+        site_name: str
+        documents: list[str]
+        starts_at: datetime
+        ends_at: datetime
+        citizen_name: str
+        phone: str
+        channel: str
+        booked_at: datetime
+        acute_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["acute_reason"] = None
+
     @classmethod
     def book(cls, booking_id: UUID, **fields: Any) -> Booking:
         """A new booking with an id the caller chose (derived from an idempotency key)."""
-        return cls._create(cls.Booked, id=booking_id, **fields)  # type: ignore[attr-defined]
+        fields.setdefault("acute_reason", None)
+        return cls._create(cls.Booked, id=booking_id, **fields)
 
-    @event("Booked")
+    @event(Booked)
     def __init__(
         self,
         municipality: str,
@@ -55,6 +79,7 @@ class Booking(Aggregate):
         phone: str,
         channel: str,
         booked_at: datetime,
+        acute_reason: str | None = None,
     ) -> None:
         self.municipality = municipality
         self.site = site
@@ -68,6 +93,7 @@ class Booking(Aggregate):
         self.phone = phone
         self.channel = channel
         self.booked_at = booked_at
+        self.acute_reason = acute_reason
         self.status = Status.booked
 
     def _require(self, allowed: tuple[Status, ...], action: str) -> None:

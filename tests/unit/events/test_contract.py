@@ -50,6 +50,31 @@ def test_events_are_immutable() -> None:
 def test_a_schema_is_written_for_every_event(tmp_path: Path) -> None:
     written = write_json_schemas(tmp_path)
     assert len(written) == len(EVENT_TYPES)
-    booked = json.loads((tmp_path / "booking.booked.v1.schema.json").read_text())
+    booked = json.loads((tmp_path / "booking.booked.v2.schema.json").read_text())
     assert booked["additionalProperties"] is False
     assert "data" in booked["required"]
+
+
+BOOKED_V1 = {
+    "event_id": str(uuid4()), "type": "booking.booked", "schema_version": 1,
+    "municipality": "slagelse", "site": "korsoer", "aggregate_id": str(uuid4()),
+    "aggregate_version": 1, "occurred_at": "2030-01-01T09:00:00Z",
+    "data": {
+        "service": "pas", "service_name": "Pas", "site_name": "Korsør", "documents": [],
+        "starts_at": "2030-01-02T09:00:00Z", "ends_at": "2030-01-02T09:15:00Z",
+        "citizen_name": "Else", "phone": "+4520123456", "channel": "web",
+        "booked_at": "2030-01-01T09:00:00Z",
+    },
+}  # fmt: skip
+
+
+def test_version_1_history_is_upcast_to_the_current_model() -> None:
+    envelope = decode(json.dumps(BOOKED_V1).encode())
+    assert envelope.schema_version == 2
+    assert envelope.data.acute_reason is None
+    assert envelope.data.citizen_name == "Else"
+
+
+def test_a_version_from_the_future_is_refused_with_a_reason() -> None:
+    with pytest.raises(UndecodableEvent, match="schema_version 3"):
+        decode(json.dumps({**BOOKED_V1, "schema_version": 3}).encode())

@@ -23,7 +23,7 @@ def booked(
     return Envelope[BookingBooked](
         event_id=uuid.uuid4(),
         type=BookingBooked.TYPE,
-        schema_version=1,
+        schema_version=BookingBooked.VERSION,
         municipality="slagelse",
         site="skaelskoer",
         aggregate_id=BOOKING_ID,
@@ -40,6 +40,7 @@ def booked(
             phone="+4520123456",
             channel=Channel.web,
             booked_at=datetime(2025, 2, 20, 10, 0, tzinfo=UTC),
+            acute_reason=None,
         ),
     )
 

@@ -34,7 +34,7 @@ def event(data: EventData, version: int = 2) -> Envelope[Any]:
     return Envelope[Any](
         event_id=uuid.uuid4(),
         type=data.TYPE,
-        schema_version=1,
+        schema_version=data.VERSION,
         municipality=BOOKING.municipality,
         aggregate_id=BOOKING.booking_id,
         aggregate_version=version,
