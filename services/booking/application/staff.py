@@ -1,0 +1,119 @@
+"""What staff do: the lifecycle of a visit, pre-assessment, and cancelling for citizens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from uuid import UUID
+
+from events.booking import PreAssessment
+from services.booking.application.base import BookingStore
+from services.booking.commands import (
+    CancelByStaff,
+    CancelSiteDay,
+    CheckIn,
+    CompleteVisit,
+    PreAssess,
+    RecordNoShow,
+    StaffCommand,
+    StartVisit,
+)
+from services.booking.domain.booking import Booking
+from services.booking.domain.opening_hours import COPENHAGEN
+from services.booking.domain.schedule import SiteDay
+
+
+class StaffCommands(BookingStore):
+    def _staff_change(self, command: StaffCommand, change: Callable[[Booking], None]) -> Booking:
+        """A lifecycle step that moves no seat: get → decide → save."""
+
+        def attempt() -> Booking:
+            booking = self.get_booking_of(command.municipality, command.booking_id)
+            change(booking)
+            self.save(booking)
+            return booking
+
+        return self._retry_conflicts(attempt)
+
+    def check_in(self, command: CheckIn) -> Booking:
+        return self._staff_change(command, lambda b: b.check_in(command.by, self.clock()))
+
+    def start_visit(self, command: StartVisit) -> Booking:
+        return self._staff_change(command, lambda b: b.start(command.by, self.clock()))
+
+    def complete_visit(self, command: CompleteVisit) -> Booking:
+        return self._staff_change(command, lambda b: b.complete(command.by, self.clock()))
+
+    def record_no_show(self, command: RecordNoShow) -> Booking:
+        return self._staff_change(command, lambda b: b.record_no_show(command.by, self.clock()))
+
+    def pre_assess(self, command: PreAssess) -> Booking:
+        """Documents fine or missing; or solved online, which frees the seat with no visit."""
+        if command.outcome is not PreAssessment.solved_online:
+            return self._staff_change(
+                command,
+                lambda b: b.pre_assess(
+                    command.outcome.value, command.note, command.by, self.clock()
+                ),
+            )
+        return self._with_seat_released(
+            command,
+            lambda b: b.pre_assess(command.outcome.value, command.note, command.by, self.clock()),
+        )
+
+    def cancel_by_staff(self, command: CancelByStaff) -> Booking:
+        return self._with_seat_released(
+            command, lambda b: b.cancel(command.reason, f"staff:{command.by}", self.clock())
+        )
+
+    def _with_seat_released(
+        self, command: StaffCommand, change: Callable[[Booking], None]
+    ) -> Booking:
+        """A step that ends the booking: saved atomically with its seat given back."""
+        booking = self.get_booking_of(command.municipality, command.booking_id)
+        day_id = SiteDay.create_id(booking.municipality, booking.site, booking.starts_at.date())
+
+        def attempt() -> Booking:
+            booking = self.get_booking_of(command.municipality, command.booking_id)
+            day = self.get_site_day(booking.municipality, booking.site, booking.starts_at.date())
+            change(booking)
+            day.release_seat(booking.starts_at, str(booking.id))
+            self.save(booking, day)
+            return booking
+
+        with self._serialised(day_id):
+            return self._retry_conflicts(attempt)
+
+    def cancel_site_day(self, command: CancelSiteDay) -> list[Booking]:
+        """Cancels every active booking in the window, all in one atomic save; each citizen
+        is told through their own `booking.cancelled` event."""
+        day_id = SiteDay.create_id(command.municipality, command.site, command.day)
+
+        def attempt() -> list[Booking]:
+            day = self.get_site_day(command.municipality, command.site, command.day)
+            cancelled = []
+            for slot in sorted(day.slots.values(), key=lambda s: s.starts_at):
+                local = slot.starts_at.astimezone(COPENHAGEN).time()
+                if not command.from_time <= local <= command.to_time:
+                    continue
+                for holder in sorted(slot.holders):
+                    booking = self.get_booking(UUID(holder))
+                    booking.cancel(command.reason, f"staff:{command.by}", self.clock())
+                    day.release_seat(slot.starts_at, holder)
+                    cancelled.append(booking)
+            if cancelled:
+                self.save(day, *cancelled)
+            return cancelled
+
+        with self._serialised(day_id):
+            return self._retry_conflicts(attempt)
+
+    def bookings_on(self, municipality: str, site: str, day: date) -> list[Booking]:
+        """The staff day view: every booking holding a seat at the site that day, by time."""
+        schedule = self.get_site_day(municipality, site, day)
+        holders = [
+            holder
+            for slot in sorted(schedule.slots.values(), key=lambda s: s.starts_at)
+            for holder in sorted(slot.holders)
+        ]
+        return [self.get_booking(UUID(holder)) for holder in holders]
