@@ -37,6 +37,9 @@ class MunicipalityRegistered(EventData):
     waiting_target_working_days: int = Field(gt=0)
     sites: list[Site]
     services: list[Service]
+    active_bookings_limit: int = Field(
+        default=2, gt=0, description="Active bookings one citizen may hold per service"
+    )
 
 
 class ServiceConfigured(EventData):

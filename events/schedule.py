@@ -91,12 +91,15 @@ class AcuteSeatsReleased(EventData):
 
 
 class DayClosed(EventData):
-    """Staff closed the site for the day (illness, building closed); its bookings are cancelled
-    in bulk, each with its own `booking.cancelled` (bulk=true)."""
+    """Staff closed the site for the day or part of it (illness, building closed): the times
+    starting in [closed_from, closed_until) take no more bookings; the bookings there are
+    cancelled in bulk, each with its own `booking.cancelled` (bulk=true)."""
 
     TYPE = "schedule.day_closed"
 
     date: dt.date
+    closed_from: AwareDatetime
+    closed_until: AwareDatetime
     reason: str
     by: str
     closed_at: AwareDatetime

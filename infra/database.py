@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-SCHEMA_FILES = ("platform", "availability", "notifications", "reporting")
+SCHEMA_FILES = ("platform", "availability", "deadlines", "notifications", "reporting")
 
 
 def _admin_url(database_url: str) -> str:

@@ -44,6 +44,13 @@ class BookTime(Command):
     phone: PhoneNumber
     channel: Channel = Channel.web
     idempotency_key: str | None = Field(default=None, max_length=200)
+    hold_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    acute_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Staff only: book today's acute seats, with the reason",
+    )
 
 
 class RescheduleBooking(Command):
@@ -100,3 +107,41 @@ class CancelSiteDay(Command):
     to_time: time = time.max
     reason: str = Field(min_length=1, max_length=500)
     by: str = Field(min_length=1, max_length=100)
+
+
+class HoldTime(Command):
+    """Holds a seat for a few minutes while the citizen enters their details."""
+
+    municipality: str = Field(pattern=SLUG)
+    site: str = Field(pattern=SLUG)
+    service: str = Field(pattern=SLUG)
+    starts_at: AwareDatetime
+
+
+HOLD_ID = r"^[0-9a-f]{64}$"
+
+
+class ReleaseHold(Command):
+    municipality: str = Field(pattern=SLUG)
+    hold_id: str = Field(pattern=HOLD_ID)
+
+
+class JoinWaitlist(Command):
+    booking_id: UUID
+
+
+class LeaveWaitlist(Command):
+    booking_id: UUID
+
+
+class AcceptOffer(Command):
+    """Takes the earlier time the waitlist offered; the booking moves there."""
+
+    booking_id: UUID
+
+
+class AnswerSurvey(Command):
+    booking_id: UUID
+    satisfied_with_booking: bool = Field(description="Satisfied with having to book a time")
+    easy_to_find_time: bool = Field(description="It was easy to find a time")
+    score: int | None = Field(default=None, ge=1, le=5)

@@ -14,6 +14,10 @@ class BookingSettings(ConnectionSettings):
     relay_batch: int = 200
     availability_horizon_days: int = 60
     aggregate_cache_size: int = 10_000
+    hold_minutes: int = Field(default=5, gt=0, description="A citizen's hold on a chosen time")
+    waitlist_offer_minutes: int = Field(
+        default=120, gt=0, description="How long an earlier time is held for a waiting citizen"
+    )
     # Staff API token per municipality (env STAFF_TOKENS as JSON); none means no staff access.
     staff_tokens: dict[str, str] = Field(default_factory=dict)
 

@@ -24,7 +24,7 @@ from nats.js.errors import NotFoundError
 
 from events import encode
 from infra.streams import EVENTS_STREAM
-from services.booking.adapters.wire import to_envelope
+from services.booking.adapters.wire import is_internal, to_envelope
 from services.booking.application import BookingApplication
 
 log = structlog.get_logger()
@@ -120,7 +120,10 @@ class Relay:
         publishes = []
         previous = self.last_event_id
         for notification in notifications:
-            envelope = to_envelope(self.app.mapper.to_domain_event(notification))
+            domain_event = self.app.mapper.to_domain_event(notification)
+            if is_internal(domain_event):
+                continue
+            envelope = to_envelope(domain_event)
             headers = {
                 "Nats-Msg-Id": str(envelope.event_id),
                 NOTIFICATION_ID_HEADER: str(notification.id),

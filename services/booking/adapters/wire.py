@@ -12,9 +12,16 @@ from events import EVENT_TYPES, Envelope
 # Domain event (class qualname) -> wire event type; the wire model comes from the registry.
 WIRE_TYPES: dict[str, str] = {
     "Municipality.Registered": "municipality.registered",
+    "Municipality.ServiceConfigured": "municipality.service_configured",
+    "Municipality.SiteConfigured": "municipality.site_configured",
+    "Municipality.WaitingTargetChanged": "municipality.waiting_target_changed",
     "SiteDay.DayOpened": "schedule.day_opened",
     "SiteDay.SeatTaken": "schedule.seat_taken",
     "SiteDay.SeatReleased": "schedule.seat_released",
+    "SiteDay.SeatHeld": "schedule.seat_held",
+    "SiteDay.HoldReleased": "schedule.hold_released",
+    "SiteDay.AcuteSeatsReleased": "schedule.acute_released",
+    "SiteDay.DayClosed": "schedule.day_closed",
     "Booking.Booked": "booking.booked",
     "Booking.Rescheduled": "booking.rescheduled",
     "Booking.Cancelled": "booking.cancelled",
@@ -23,7 +30,21 @@ WIRE_TYPES: dict[str, str] = {
     "Booking.Started": "booking.started",
     "Booking.Completed": "booking.completed",
     "Booking.NoShow": "booking.no_show",
+    "Booking.Waitlisted": "booking.waitlisted",
+    "Booking.WaitlistOffered": "booking.waitlist_offered",
+    "Booking.WaitlistOfferExpired": "booking.waitlist_offer_expired",
+    "Booking.LeftWaitlist": "booking.left_waitlist",
+    "Booking.SurveyAnswered": "booking.survey_answered",
 }
+
+
+# Domain events that stay inside the booking service (no consumer needs them; no personal data
+# leaves through them). The relay skips them.
+INTERNAL: frozenset[str] = frozenset({"CitizenBookings.Started", "CitizenBookings.BookingCounted"})
+
+
+def is_internal(domain_event: DomainEventProtocol[Any]) -> bool:
+    return type(domain_event).__qualname__ in INTERNAL
 
 
 def event_id(originator_id: UUID, originator_version: int) -> UUID:

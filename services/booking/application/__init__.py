@@ -11,10 +11,11 @@ from __future__ import annotations
 from services.booking.application.base import BookingStore, now
 from services.booking.application.citizen import CitizenCommands
 from services.booking.application.configuration import ConfigurationCommands
+from services.booking.application.deadlines import DeadlineCommands
 from services.booking.application.staff import StaffCommands
 
 
-class BookingApplication(ConfigurationCommands, CitizenCommands, StaffCommands):
+class BookingApplication(ConfigurationCommands, CitizenCommands, StaffCommands, DeadlineCommands):
     """The one eventsourcing application of the booking service (table `booking_events`)."""
 
     name = "booking"  # eventsourcing names the tables after the class unless told

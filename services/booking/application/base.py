@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import Conflict, NotFound
 from services.booking.domain.municipality import Municipality
+from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.domain.schedule import SiteDay, Slot
 
 T = TypeVar("T")
@@ -38,12 +39,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def local_date(moment: datetime) -> date:
+    """The Danish calendar day of a moment: site days are Copenhagen days."""
+    return moment.astimezone(COPENHAGEN).date()
+
+
 class BookingStore(Application[UUID]):
     name = "booking"
 
-    def __init__(self, env: dict[str, str], clock: Callable[[], datetime] = now) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        clock: Callable[[], datetime] = now,
+        hold_ttl: timedelta = timedelta(minutes=5),
+        offer_ttl: timedelta = timedelta(hours=2),
+    ) -> None:
         super().__init__(env=env)
         self.clock = clock
+        self.hold_ttl = hold_ttl  # a citizen's hold while entering their details
+        self.offer_ttl = offer_ttl  # how long a waitlist offer is held for the citizen
         # Commands on the same site day queue here instead of racing to a version conflict;
         # across processes, optimistic concurrency still decides and the loser retries.
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -77,6 +91,13 @@ class BookingStore(Application[UUID]):
         if not isinstance(found, Booking):
             raise NotFound(f"no booking {booking_id}")
         return found
+
+    def _site_day_by_id(self, day_id: UUID) -> SiteDay | None:
+        try:
+            found: object = self.repository.get(day_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, SiteDay) else None
 
     def get_site_day(self, municipality: str, site: str, day: date) -> SiteDay:
         try:

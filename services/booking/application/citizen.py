@@ -1,22 +1,86 @@
-"""What citizens do: book, reschedule, cancel."""
+"""What citizens do: hold a time, book, reschedule, cancel, wait for an earlier time, answer
+the survey. Staff booking on a citizen's behalf goes through `book` too."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from services.booking.application.base import BookingStore
-from services.booking.commands import BookTime, CancelBooking, RescheduleBooking
-from services.booking.domain.booking import Booking
-from services.booking.domain.errors import Conflict
+from eventsourcing.domain import Aggregate
+
+from services.booking.application.base import BookingStore, local_date
+from services.booking.commands import (
+    AcceptOffer,
+    AnswerSurvey,
+    BookTime,
+    CancelBooking,
+    HoldTime,
+    JoinWaitlist,
+    LeaveWaitlist,
+    ReleaseHold,
+    RescheduleBooking,
+)
+from services.booking.domain.booking import Booking, Status
+from services.booking.domain.citizen import CitizenBookings
+from services.booking.domain.errors import Conflict, Invalid, NotFound
 from services.booking.domain.schedule import SiteDay
 
 
+def hold_id_for(day_id: UUID) -> str:
+    """Opaque to the citizen; says which site day holds it, so no index is needed."""
+    return f"{day_id.hex}{uuid4().hex}"
+
+
+def day_of_hold(hold_id: str) -> UUID:
+    return UUID(hex=hold_id[:32])
+
+
 class CitizenCommands(BookingStore):
+    # holding a time while the citizen types
+
+    def hold(self, command: HoldTime) -> tuple[str, SiteDay]:
+        """Holds a seat for `hold_ttl`; returns the hold id and the day holding it."""
+        municipality = self.get_municipality(command.municipality)
+        municipality.get_site(command.site)
+        municipality.get_service(command.service)
+        day_id = SiteDay.create_id(
+            command.municipality, command.site, local_date(command.starts_at)
+        )
+        hold_id = hold_id_for(day_id)
+
+        def attempt() -> tuple[str, SiteDay]:
+            day = self.get_site_day(
+                command.municipality, command.site, local_date(command.starts_at)
+            )
+            day.hold_seat(command.starts_at, hold_id, command.service, self.clock(), self.hold_ttl)
+            self.save(day)
+            return hold_id, day
+
+        with self._serialised(day_id):
+            return self._retry_conflicts(attempt)
+
+    def release_hold(self, command: ReleaseHold) -> None:
+        """Gives a held seat back; releasing a hold that already ended changes nothing."""
+        day_id = day_of_hold(command.hold_id)
+
+        def attempt() -> None:
+            day = self._site_day_by_id(day_id)
+            if day is None or day.municipality != command.municipality:
+                raise NotFound(f"no hold {command.hold_id}")
+            if day.release_hold(command.hold_id, "released"):
+                self.save(day)
+
+        with self._serialised(day_id):
+            self._retry_conflicts(attempt)
+
+    # booking
+
     def book(self, command: BookTime) -> Booking:
         """Books a seat; under the same idempotency key, returns the booking made the first time."""
         booking_id = self._booking_id(command)
-        day_id = SiteDay.create_id(command.municipality, command.site, command.starts_at.date())
+        day_id = SiteDay.create_id(
+            command.municipality, command.site, local_date(command.starts_at)
+        )
         with self._serialised(day_id):
             return self._retry_conflicts(lambda: self._book(command, booking_id))
 
@@ -33,8 +97,27 @@ class CitizenCommands(BookingStore):
         municipality = self.get_municipality(command.municipality)
         site = municipality.get_site(command.site)
         service = municipality.get_service(command.service)
-        day = self.get_site_day(command.municipality, command.site, command.starts_at.date())
-        day.take_seat(command.starts_at, str(booking_id), command.service)
+        now = self.clock()
+        if command.starts_at <= now:
+            raise Invalid(f"the time {command.starts_at.isoformat()} has passed")
+        if command.acute_reason is not None and local_date(command.starts_at) != local_date(now):
+            raise Invalid("acute times are for today only")
+        day = self.get_site_day(command.municipality, command.site, local_date(command.starts_at))
+        day.take_seat(
+            command.starts_at,
+            str(booking_id),
+            command.service,
+            now=now,
+            hold_id=command.hold_id,
+            acute=command.acute_reason is not None,
+        )
+        citizen = self._citizen_bookings(command.municipality, command.phone)
+        citizen.count(
+            str(booking_id),
+            service.id,
+            municipality.active_bookings_limit,
+            CitizenBookings.active(self._status_and_time, now),
+        )
         slot = day.slot(command.starts_at)
         booking = Booking.book(
             booking_id,
@@ -49,50 +132,154 @@ class CitizenCommands(BookingStore):
             citizen_name=command.citizen_name,
             phone=command.phone,
             channel=command.channel.value,
-            booked_at=self.clock(),
+            booked_at=now,
+            acute_reason=command.acute_reason,
         )
-        self.save(booking, day)
+        self.save(booking, day, citizen)
         return booking
 
+    def _citizen_bookings(self, municipality: str, phone: str) -> CitizenBookings:
+        citizen_id = CitizenBookings.create_id(municipality, phone)
+        if citizen_id in self.repository:
+            found: CitizenBookings = self.repository.get(citizen_id)
+            return found
+        return CitizenBookings.start(citizen_id, municipality)
+
+    def _status_and_time(self, booking_id: str) -> tuple[str, datetime] | None:
+        try:
+            booking = self.get_booking(UUID(booking_id))
+        except NotFound:
+            return None
+        return booking.status.value, booking.starts_at
+
+    # changing a booking
+
     def reschedule(self, command: RescheduleBooking) -> Booking:
+        booking = self.get_booking(command.booking_id)
+        return self._move(booking.id, command.starts_at, hold_id=None)
+
+    def _move(
+        self, booking_id: UUID, starts_at: datetime, hold_id: str | None, left: str | None = None
+    ) -> Booking:
+        """Moves a booking to another time, its new seat and old seat saved with it."""
+
         def attempt() -> Booking:
-            booking = self.get_booking(command.booking_id)
-            if booking.status.value == "cancelled":
-                raise Conflict(f"booking {booking.id} is cancelled")
+            booking = self.get_booking(booking_id)
+            if booking.status is not Status.booked:
+                raise Conflict(
+                    f"booking {booking.id} is {booking.status.value}; it cannot be moved"
+                )
             old_day = self.get_site_day(
-                booking.municipality, booking.site, booking.starts_at.date()
+                booking.municipality, booking.site, local_date(booking.starts_at)
             )
-            same_day = old_day.date == command.starts_at.date()
+            same_day = old_day.date == local_date(starts_at)
             new_day = (
                 old_day
                 if same_day
-                else self.get_site_day(booking.municipality, booking.site, command.starts_at.date())
+                else self.get_site_day(booking.municipality, booking.site, local_date(starts_at))
             )
-            new_day.take_seat(command.starts_at, str(booking.id), booking.service)
+            new_day.take_seat(
+                starts_at, str(booking.id), booking.service, now=self.clock(), hold_id=hold_id
+            )
             old_day.release_seat(booking.starts_at, str(booking.id))
-            new_slot = new_day.slot(command.starts_at)
+            new_slot = new_day.slot(starts_at)
             booking.reschedule(new_slot.starts_at, new_slot.ends_at, self.clock())
+            if left is not None and booking.waitlisted:
+                booking.leave_waitlist(left, self.clock())
             self.save(booking, old_day, *(() if same_day else (new_day,)))
             return booking
 
-        booking = self.get_booking(command.booking_id)
+        booking = self.get_booking(booking_id)
         with self._serialised(
-            SiteDay.create_id(booking.municipality, booking.site, booking.starts_at.date()),
-            SiteDay.create_id(booking.municipality, booking.site, command.starts_at.date()),
+            SiteDay.create_id(booking.municipality, booking.site, local_date(booking.starts_at)),
+            SiteDay.create_id(booking.municipality, booking.site, local_date(starts_at)),
         ):
             return self._retry_conflicts(attempt)
 
     def cancel(self, command: CancelBooking) -> Booking:
         def attempt() -> Booking:
             booking = self.get_booking(command.booking_id)
-            day = self.get_site_day(booking.municipality, booking.site, booking.starts_at.date())
+            day = self.get_site_day(
+                booking.municipality, booking.site, local_date(booking.starts_at)
+            )
+            offer = booking.offer
             booking.cancel(command.reason, command.cancelled_by, self.clock())
             day.release_seat(booking.starts_at, str(booking.id))
-            self.save(booking, day)
+            changed: list[Aggregate] = [booking, day]
+            if offer is not None:  # the earlier time held for this booking goes back too
+                offered_day = self._offered_day(booking, offer.starts_at, day)
+                released = offered_day.release_hold(
+                    waitlist_hold(booking.id, offered_day.id), "released"
+                )
+                if released and offered_day is not day:
+                    changed.append(offered_day)
+            self.save(*changed)
             return booking
 
         booking = self.get_booking(command.booking_id)
         with self._serialised(
-            SiteDay.create_id(booking.municipality, booking.site, booking.starts_at.date())
+            SiteDay.create_id(booking.municipality, booking.site, local_date(booking.starts_at))
         ):
             return self._retry_conflicts(attempt)
+
+    # the waitlist
+
+    def join_waitlist(self, command: JoinWaitlist) -> Booking:
+        def attempt() -> Booking:
+            booking = self.get_booking(command.booking_id)
+            booking.join_waitlist(self.clock())
+            self.save(booking)
+            return booking
+
+        return self._retry_conflicts(attempt)
+
+    def leave_waitlist(self, command: LeaveWaitlist) -> Booking:
+        def attempt() -> Booking:
+            booking = self.get_booking(command.booking_id)
+            offer = booking.offer
+            booking.leave_waitlist("withdrawn", self.clock())
+            changed: list[Aggregate] = [booking]
+            if offer is not None:
+                day = self.get_site_day(
+                    booking.municipality, booking.site, local_date(offer.starts_at)
+                )
+                if day.release_hold(waitlist_hold(booking.id, day.id), "released"):
+                    changed.append(day)
+            self.save(*changed)
+            return booking
+
+        return self._retry_conflicts(attempt)
+
+    def accept_offer(self, command: AcceptOffer) -> Booking:
+        booking = self.get_booking(command.booking_id)
+        offer = booking.current_offer(self.clock())
+        day_id = SiteDay.create_id(booking.municipality, booking.site, local_date(offer.starts_at))
+        return self._move(
+            booking.id, offer.starts_at, waitlist_hold(booking.id, day_id), "accepted"
+        )
+
+    def _offered_day(self, booking: Booking, starts_at: datetime, day: SiteDay) -> SiteDay:
+        if local_date(starts_at) == day.date:
+            return day
+        return self.get_site_day(booking.municipality, booking.site, local_date(starts_at))
+
+    # after the visit
+
+    def answer_survey(self, command: AnswerSurvey) -> Booking:
+        def attempt() -> Booking:
+            booking = self.get_booking(command.booking_id)
+            booking.answer_survey(
+                command.satisfied_with_booking,
+                command.easy_to_find_time,
+                command.score,
+                self.clock(),
+            )
+            self.save(booking)
+            return booking
+
+        return self._retry_conflicts(attempt)
+
+
+def waitlist_hold(booking_id: UUID, day_id: UUID) -> str:
+    """The hold of an earlier time offered to a waiting booking: one per booking and day."""
+    return f"{day_id.hex}{uuid5(NAMESPACE_URL, f'borgerservice:offer:{booking_id}').hex}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from services.booking.application.base import BookingStore
@@ -26,11 +26,17 @@ class ConfigurationCommands(BookingStore):
         return True
 
     def open_day(
-        self, municipality: str, site: str, day: date, slots: list[dict[str, Any]]
+        self,
+        municipality: str,
+        site: str,
+        day: date,
+        slots: list[dict[str, Any]],
+        acute_release_at: datetime | None = None,
     ) -> bool:
-        """Opens a site's day for booking once; False if it was already open or has no times."""
+        """Opens a site's day for booking once; False if it was already open or has no times.
+        Acute seats in `slots` are held back for staff until `acute_release_at`."""
         self.get_municipality(municipality).get_site(site)
         if not slots or SiteDay.create_id(municipality, site, day) in self.repository:
             return False
-        self.save(SiteDay(municipality, site, day, slots))
+        self.save(SiteDay(municipality, site, day, slots, acute_release_at))
         return True

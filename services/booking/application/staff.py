@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from events.booking import PreAssessment
-from services.booking.application.base import BookingStore
+from services.booking.application.base import BookingStore, local_date
 from services.booking.commands import (
     CancelByStaff,
     CancelSiteDay,
@@ -21,6 +21,8 @@ from services.booking.commands import (
 from services.booking.domain.booking import Booking
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.domain.schedule import SiteDay
+
+EPSILON = timedelta(microseconds=1)  # turns the inclusive "to" time into an exclusive end
 
 
 class StaffCommands(BookingStore):
@@ -71,11 +73,15 @@ class StaffCommands(BookingStore):
     ) -> Booking:
         """A step that ends the booking: saved atomically with its seat given back."""
         booking = self.get_booking_of(command.municipality, command.booking_id)
-        day_id = SiteDay.create_id(booking.municipality, booking.site, booking.starts_at.date())
+        day_id = SiteDay.create_id(
+            booking.municipality, booking.site, local_date(booking.starts_at)
+        )
 
         def attempt() -> Booking:
             booking = self.get_booking_of(command.municipality, command.booking_id)
-            day = self.get_site_day(booking.municipality, booking.site, booking.starts_at.date())
+            day = self.get_site_day(
+                booking.municipality, booking.site, local_date(booking.starts_at)
+            )
             change(booking)
             day.release_seat(booking.starts_at, str(booking.id))
             self.save(booking, day)
@@ -85,23 +91,26 @@ class StaffCommands(BookingStore):
             return self._retry_conflicts(attempt)
 
     def cancel_site_day(self, command: CancelSiteDay) -> list[Booking]:
-        """Cancels every active booking in the window, all in one atomic save; each citizen
-        is told through their own `booking.cancelled` event."""
+        """Closes the site for the window and cancels every booking in it, all in one atomic
+        save; each citizen is told through their own `booking.cancelled` (bulk)."""
         day_id = SiteDay.create_id(command.municipality, command.site, command.day)
+        closed_from = datetime.combine(command.day, command.from_time, COPENHAGEN)
+        closed_until = datetime.combine(command.day, command.to_time, COPENHAGEN) + EPSILON
 
         def attempt() -> list[Booking]:
             day = self.get_site_day(command.municipality, command.site, command.day)
+            now = self.clock()
+            closing = day.close(closed_from, closed_until, command.reason, command.by, now)
             cancelled = []
-            for slot in sorted(day.slots.values(), key=lambda s: s.starts_at):
-                local = slot.starts_at.astimezone(COPENHAGEN).time()
-                if not command.from_time <= local <= command.to_time:
-                    continue
-                for holder in sorted(slot.holders):
+            for slot in closing:
+                for holder in sorted(slot.holders | slot.acute_holders):
                     booking = self.get_booking(UUID(holder))
-                    booking.cancel(command.reason, f"staff:{command.by}", self.clock())
+                    booking.cancel(command.reason, f"staff:{command.by}", now, bulk=True)
                     day.release_seat(slot.starts_at, holder)
                     cancelled.append(booking)
-            if cancelled:
+                for hold in sorted(slot.holds):
+                    day.release_hold(hold, "released")
+            if closing:
                 self.save(day, *cancelled)
             return cancelled
 
@@ -114,6 +123,6 @@ class StaffCommands(BookingStore):
         holders = [
             holder
             for slot in sorted(schedule.slots.values(), key=lambda s: s.starts_at)
-            for holder in sorted(slot.holders)
+            for holder in sorted(slot.holders | slot.acute_holders)
         ]
         return [self.get_booking(UUID(holder)) for holder in holders]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,15 @@ START_FROM = (Status.booked, Status.checked_in)
 COMPLETE_FROM = (Status.started,)
 NO_SHOW_FROM = (Status.booked,)
 CANCEL_FROM = (Status.booked, Status.checked_in)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An earlier time held for this booking from the waitlist, until `expires_at`."""
+
+    starts_at: datetime
+    ends_at: datetime
+    expires_at: datetime
 
 
 class Booking(Aggregate):
@@ -95,6 +105,9 @@ class Booking(Aggregate):
         self.booked_at = booked_at
         self.acute_reason = acute_reason
         self.status = Status.booked
+        self.waitlisted = False
+        self.offer: Offer | None = None
+        self.survey_answered = False
 
     def _require(self, allowed: tuple[Status, ...], action: str) -> None:
         if self.status not in allowed:
@@ -139,10 +152,14 @@ class Booking(Aggregate):
     ) -> None:
         self.starts_at = starts_at
         self.ends_at = ends_at
+        if self.offer is not None and starts_at == self.offer.starts_at:
+            self.offer = None
 
-    def cancel(self, reason: str, cancelled_by: str, at: datetime) -> None:
+    def cancel(self, reason: str, cancelled_by: str, at: datetime, bulk: bool = False) -> None:
         self._require(CANCEL_FROM, "cancelled")
-        self._cancelled(**self._facts(), reason=reason, cancelled_by=cancelled_by, cancelled_at=at)
+        self._cancelled(
+            **self._facts(), reason=reason, cancelled_by=cancelled_by, cancelled_at=at, bulk=bulk
+        )
 
     @event("Cancelled")
     def _cancelled(
@@ -154,8 +171,11 @@ class Booking(Aggregate):
         reason: str,
         cancelled_by: str,
         cancelled_at: datetime,
+        bulk: bool = False,
     ) -> None:
         self.status = Status.cancelled
+        self.waitlisted = False
+        self.offer = None
 
     def pre_assess(self, outcome: str, note: str, by: str, at: datetime) -> None:
         """Staff look at the booking before the visit; `solved_online` resolves it."""
@@ -249,3 +269,132 @@ class Booking(Aggregate):
         by: str,
     ) -> None:
         self.status = Status.no_show
+
+    # the waitlist: keep this booking, but take an earlier time if one frees up
+
+    def join_waitlist(self, at: datetime) -> None:
+        self._require_active()
+        if self.waitlisted:
+            raise Conflict(f"booking {self.id} is already on the waitlist")
+        self._waitlisted(**self._facts(), waitlisted_at=at)
+
+    @event("Waitlisted")
+    def _waitlisted(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        waitlisted_at: datetime,
+    ) -> None:
+        self.waitlisted = True
+
+    def wants(self, starts_at: datetime) -> bool:
+        """Whether a freed time at `starts_at` is worth offering to this booking."""
+        return (
+            self.status is Status.booked
+            and self.waitlisted
+            and self.offer is None
+            and starts_at < self.starts_at
+        )
+
+    def offer_time(
+        self, starts_at: datetime, ends_at: datetime, expires_at: datetime, at: datetime
+    ) -> None:
+        if not self.wants(starts_at):
+            raise Conflict(f"booking {self.id} is not waiting for {starts_at.isoformat()}")
+        self._waitlist_offered(
+            **self._facts(),
+            offered_starts_at=starts_at,
+            offered_ends_at=ends_at,
+            hold_expires_at=expires_at,
+            offered_at=at,
+        )
+
+    @event("WaitlistOffered")
+    def _waitlist_offered(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        offered_starts_at: datetime,
+        offered_ends_at: datetime,
+        hold_expires_at: datetime,
+        offered_at: datetime,
+    ) -> None:
+        self.offer = Offer(offered_starts_at, offered_ends_at, hold_expires_at)
+
+    def current_offer(self, at: datetime) -> Offer:
+        if self.offer is None:
+            raise Conflict(f"booking {self.id} has no offer of an earlier time")
+        if self.offer.expires_at <= at:
+            raise Conflict(f"the offer of {self.offer.starts_at.isoformat()} has expired")
+        return self.offer
+
+    def expire_offer(self, at: datetime) -> bool:
+        """The offer lapses at its deadline; False if there is none due."""
+        if self.offer is None or self.offer.expires_at > at:
+            return False
+        self._offer_expired(**self._facts(), offered_starts_at=self.offer.starts_at, expired_at=at)
+        return True
+
+    @event("WaitlistOfferExpired")
+    def _offer_expired(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        offered_starts_at: datetime,
+        expired_at: datetime,
+    ) -> None:
+        self.offer = None
+
+    def leave_waitlist(self, reason: str, at: datetime) -> None:
+        if not self.waitlisted:
+            raise Conflict(f"booking {self.id} is not on the waitlist")
+        self._left_waitlist(**self._facts(), reason=reason, left_at=at)
+
+    @event("LeftWaitlist")
+    def _left_waitlist(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        reason: str,
+        left_at: datetime,
+    ) -> None:
+        self.waitlisted = False
+        self.offer = None
+
+    # the survey after the visit (seeds/002)
+
+    def answer_survey(
+        self, satisfied_with_booking: bool, easy_to_find_time: bool, score: int | None, at: datetime
+    ) -> None:
+        self._require((Status.completed,), "asked about a visit that has not happened")
+        if self.survey_answered:
+            raise Conflict(f"the survey for booking {self.id} is already answered")
+        self._survey_answered(
+            **self._facts(),
+            satisfied_with_booking=satisfied_with_booking,
+            easy_to_find_time=easy_to_find_time,
+            score=score,
+            answered_at=at,
+        )
+
+    @event("SurveyAnswered")
+    def _survey_answered(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        satisfied_with_booking: bool,
+        easy_to_find_time: bool,
+        score: int | None,
+        answered_at: datetime,
+    ) -> None:
+        self.survey_answered = True
