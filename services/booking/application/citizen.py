@@ -49,8 +49,8 @@ class CitizenCommands(BookingStore):
         hold_id = hold_id_for(day_id)
 
         def attempt() -> tuple[str, SiteDay]:
-            day = self.get_site_day(
-                command.municipality, command.site, local_date(command.starts_at)
+            day = self._open_day_for(
+                command.municipality, command.site, command.site, command.starts_at
             )
             day.hold_seat(command.starts_at, hold_id, command.service, self.clock(), self.hold_ttl)
             self.save(day)
@@ -102,7 +102,7 @@ class CitizenCommands(BookingStore):
             raise Invalid(f"the time {command.starts_at.isoformat()} has passed")
         if command.acute_reason is not None and local_date(command.starts_at) != local_date(now):
             raise Invalid("acute times are for today only")
-        day = self.get_site_day(command.municipality, command.site, local_date(command.starts_at))
+        day = self._open_day_for(command.municipality, site.name, command.site, command.starts_at)
         day.take_seat(
             command.starts_at,
             str(booking_id),
@@ -137,6 +137,18 @@ class CitizenCommands(BookingStore):
         )
         self.save(booking, day, citizen)
         return booking
+
+    def _open_day_for(
+        self, municipality: str, site_name: str, site: str, starts_at: datetime
+    ) -> SiteDay:
+        """The day a citizen asks for; a day with no times is a wrong request, not a 404."""
+        try:
+            return self.get_site_day(municipality, site, local_date(starts_at))
+        except NotFound:
+            raise Invalid(
+                f"{site_name} has no bookable times on {local_date(starts_at)} "
+                "(closed, a public holiday, or not yet open for booking)"
+            ) from None
 
     def _citizen_bookings(self, municipality: str, phone: str) -> CitizenBookings:
         citizen_id = CitizenBookings.create_id(municipality, phone)

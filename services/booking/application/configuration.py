@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -18,11 +19,21 @@ class ConfigurationCommands(BookingStore):
         waiting_target_working_days: int,
         sites: list[dict[str, Any]],
         services: list[dict[str, Any]],
+        active_bookings_limit: int = 2,
     ) -> bool:
         """Registers a municipality once; False if it was already registered."""
         if Municipality.create_id(municipality) in self.repository:
             return False
-        self.save(Municipality(municipality, name, waiting_target_working_days, sites, services))
+        self.save(
+            Municipality(
+                municipality,
+                name,
+                waiting_target_working_days,
+                [{k: v for k, v in s.items() if v is not None} for s in sites],
+                [{k: v for k, v in s.items() if v is not None} for s in services],
+                active_bookings_limit,
+            )
+        )
         return True
 
     def open_day(
@@ -40,3 +51,24 @@ class ConfigurationCommands(BookingStore):
             return False
         self.save(SiteDay(municipality, site, day, slots, acute_release_at))
         return True
+
+    def _configure(self, municipality: str, change: Callable[[Municipality], None]) -> Municipality:
+        def attempt() -> Municipality:
+            found = self.get_municipality(municipality)
+            change(found)
+            self.save(found)
+            return found
+
+        return self._retry_conflicts(attempt)
+
+    def configure_service(
+        self, municipality: str, service: dict[str, Any], by: str
+    ) -> Municipality:
+        """Adds a service to the catalog or changes it; bookings already made keep theirs."""
+        return self._configure(municipality, lambda m: m.configure_service(service, by))
+
+    def configure_site(self, municipality: str, site: dict[str, Any], by: str) -> Municipality:
+        return self._configure(municipality, lambda m: m.configure_site(site, by))
+
+    def change_waiting_target(self, municipality: str, working_days: int, by: str) -> Municipality:
+        return self._configure(municipality, lambda m: m.change_waiting_target(working_days, by))

@@ -1,5 +1,7 @@
-"""Turns a site's opening hours into the bookable times of a day. Danish public holidays and
-weekends without hours have no times."""
+"""Turns a site's opening hours into the bookable times of a day. Danish public holidays, the
+days Danish offices close although `holidays` lists them only as optional (Grundlovsdag,
+juleaftensdag, nytårsaftensdag), the municipality's own closed days, and weekdays without
+hours have no times."""
 
 from __future__ import annotations
 
@@ -15,13 +17,47 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+# (month, day) of the optional DK holidays on which Borgerservice is closed.
+OFFICES_CLOSED = frozenset({(6, 5), (12, 24), (12, 31)})
+
+
 @lru_cache(maxsize=64)
-def _danish_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("DK", years=year)
+def _danish_holidays(year: int, category: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("DK", years=year, categories=(category,))
 
 
 def is_public_holiday(day: date) -> bool:
-    return day in _danish_holidays(day.year)
+    return day in _danish_holidays(day.year, "public")
+
+
+def is_closed_day(day: date) -> bool:
+    """A public holiday, or an optional one on which the offices close."""
+    return is_public_holiday(day) or (
+        (day.month, day.day) in OFFICES_CLOSED and day in _danish_holidays(day.year, "optional")
+    )
+
+
+Week = dict[str, tuple[tuple[time, time], ...]]
+
+
+def parse_week(hours: dict[str, str]) -> Week:
+    """`{"mon": "08:00-12:00,15:00-17:30"}` → spans per weekday."""
+    parsed: Week = {}
+    for weekday, ranges in hours.items():
+        if weekday not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {weekday!r}; use one of {', '.join(WEEKDAYS)}")
+        spans = []
+        for span in ranges.split(","):
+            opens, closes = (time.fromisoformat(part.strip()) for part in span.split("-"))
+            if closes <= opens:
+                raise ValueError(f"{weekday} {span}: closes before it opens")
+            spans.append((opens, closes))
+        parsed[weekday] = tuple(spans)
+    return parsed
+
+
+def spans_on(week: Week, day: date) -> tuple[tuple[time, time], ...]:
+    return week.get(WEEKDAYS[day.weekday()], ())
 
 
 @dataclass(frozen=True)
@@ -32,27 +68,23 @@ class OpeningHours:
     slot_minutes: int
     seats: int
     services: tuple[str, ...]
+    closed_days: frozenset[date] = frozenset()
 
     @classmethod
     def parse(
         cls, hours: dict[str, str], slot_minutes: int, seats: int, services: list[str]
     ) -> OpeningHours:
-        parsed: dict[str, tuple[tuple[time, time], ...]] = {}
-        for weekday, ranges in hours.items():
-            if weekday not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {weekday!r}; use one of {', '.join(WEEKDAYS)}")
-            spans = []
-            for span in ranges.split(","):
-                opens, closes = (time.fromisoformat(part.strip()) for part in span.split("-"))
-                if closes <= opens:
-                    raise ValueError(f"{weekday} {span}: closes before it opens")
-                spans.append((opens, closes))
-            parsed[weekday] = tuple(spans)
-        return cls(parsed, slot_minutes, seats, tuple(services))
+        return cls(parse_week(hours), slot_minutes, seats, tuple(services))
+
+    def acute_release_at(self, day: date) -> datetime | None:
+        return None  # a plain seat count holds nothing back
+
+    def is_open(self, day: date) -> bool:
+        return not (is_closed_day(day) or day in self.closed_days)
 
     def slots_on(self, day: date) -> list[dict[str, Any]]:
-        """The times of `day` as the schedule's `DayOpened` expects them; none on holidays."""
-        if is_public_holiday(day):
+        """The times of `day` as the schedule's `DayOpened` expects them; none on closed days."""
+        if not self.is_open(day):
             return []
         slots = []
         step = timedelta(minutes=self.slot_minutes)

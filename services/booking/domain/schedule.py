@@ -86,6 +86,11 @@ class SiteDay(Aggregate):
             raise NotFound(f"{self.site} has no time at {starts_at.isoformat()}") from None
 
     def _bookable(self, starts_at: datetime, service: str) -> Slot:
+        if starts_at not in self.slots:
+            raise Invalid(
+                f"{self.site} has no time starting at {starts_at.isoformat()}: outside opening "
+                "hours or not on the schedule's times"
+            )
         slot = self.slot(starts_at)
         if service not in slot.services:
             raise Invalid(f"the time {starts_at.isoformat()} at {self.site} is not for {service!r}")

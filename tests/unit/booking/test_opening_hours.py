@@ -37,3 +37,28 @@ def test_hours_that_close_before_they_open_are_refused() -> None:
         OpeningHours.parse({"mon": "10:00-09:00"}, 15, 1, ["pas"])
     with pytest.raises(ValueError, match="unknown weekday"):
         OpeningHours.parse({"monday": "10:00-11:00"}, 15, 1, ["pas"])
+
+
+WEEKDAYS = OpeningHours.parse(
+    {d: "08:00-09:00" for d in ("mon", "tue", "wed", "thu", "fri")}, 15, 1, ["pas"]
+)
+
+
+@pytest.mark.parametrize(
+    "closed",
+    [date(2030, 6, 5), date(2030, 12, 24), date(2030, 12, 31)],
+    ids=["grundlovsdag", "juleaftensdag", "nytaarsaftensdag"],
+)
+def test_days_the_offices_close_though_not_public_holidays_have_no_times(closed: date) -> None:
+    assert closed.weekday() < 5
+    assert WEEKDAYS.slots_on(closed) == []
+
+
+def test_workers_day_is_a_normal_working_day() -> None:
+    assert WEEKDAYS.slots_on(date(2030, 5, 1)) != []  # 1. maj: optional, offices stay open
+
+
+def test_a_municipalitys_own_closed_day_has_no_times() -> None:
+    own = OpeningHours(WEEKDAYS.hours, 15, 1, ("pas",), frozenset({date(2030, 3, 5)}))
+    assert own.slots_on(date(2030, 3, 5)) == []
+    assert own.slots_on(date(2030, 3, 6)) != []

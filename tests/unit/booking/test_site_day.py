@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from services.booking.domain.errors import Conflict, Invalid, NotFound, SlotFull
+from services.booking.domain.errors import Conflict, Invalid, SlotFull
 from services.booking.domain.opening_hours import COPENHAGEN, OpeningHours
 from services.booking.domain.schedule import SiteDay
 
@@ -45,7 +45,7 @@ def test_a_seat_cannot_be_released_twice() -> None:
 
 def test_time_outside_opening_hours_or_for_another_service_is_refused() -> None:
     schedule = day()
-    with pytest.raises(NotFound, match="no time"):
+    with pytest.raises(Invalid, match="outside opening hours"):
         schedule.take_seat(datetime(2030, 3, 4, 12, 0, tzinfo=COPENHAGEN), "b1", "pas")
     with pytest.raises(Invalid, match="vielse"):
         schedule.take_seat(TEN, "b1", "vielse")
