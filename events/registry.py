@@ -40,6 +40,7 @@ from events.schedule import (
     SeatReleased,
     SeatTaken,
 )
+from events.sms import SmsDelivered, SmsFailed, SmsSent
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     model.TYPE: model
@@ -70,6 +71,9 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         BookingSurveyAnswered,
         WaitingTargetBreached,
         WaitingTargetRestored,
+        SmsSent,
+        SmsFailed,
+        SmsDelivered,
     )
 }
 

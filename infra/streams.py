@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from nats.js import JetStreamContext
@@ -9,11 +10,16 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import NotFoundError
 
 EVENTS_STREAM = "BS_EVENTS"
+SMS_STREAM = "BS_SMS"
 DEADLETTER_STREAM = "BS_DEADLETTER"
 
 # Command subjects (`bs.<m>.cmd.<verb>`) have the same shape as event subjects, so the stream
 # names each aggregate rather than `bs.*.*.*`: request-reply traffic must never be stored.
-EVENT_AGGREGATES = ("municipality", "schedule", "booking", "guarantee", "sms")
+# BS_EVENTS holds what the booking service's relay publishes, and nothing else: the relay
+# chains its publishes (Nats-Expected-Last-Msg-Id) and resumes from the stream's last message,
+# so no other publisher may write there. Notifications' own `sms.*` events go to BS_SMS.
+RELAYED_AGGREGATES = ("municipality", "schedule", "booking", "guarantee")
+EVENT_AGGREGATES = (*RELAYED_AGGREGATES, "sms")
 
 # Deduplication on Nats-Msg-Id. The relay also resumes from the last event on the stream, so a
 # restart after a longer outage does not republish either; consumers are idempotent regardless.
@@ -28,12 +34,23 @@ STREAMS = (
     StreamConfig(
         name=EVENTS_STREAM,
         description="Every booking event, immutable; the replayable history for consumers",
-        subjects=[f"bs.*.{aggregate}.*" for aggregate in EVENT_AGGREGATES],
+        subjects=[f"bs.*.{aggregate}.*" for aggregate in RELAYED_AGGREGATES],
         retention=RetentionPolicy.LIMITS,
         max_age=0,  # history is kept
         max_msgs=-1,
         max_bytes=-1,
         discard=DiscardPolicy.NEW,
+        storage=StorageType.FILE,
+        num_replicas=1,
+        duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        allow_direct=True,
+    ),
+    StreamConfig(
+        name=SMS_STREAM,
+        description="Notifications' own events (sent, failed, delivered), without phone or text",
+        subjects=["bs.*.sms.*"],
+        retention=RetentionPolicy.LIMITS,
+        max_age=0,
         storage=StorageType.FILE,
         num_replicas=1,
         duplicate_window=DUPLICATE_WINDOW.total_seconds(),
@@ -52,13 +69,18 @@ STREAMS = (
 )
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
-    """Creates the streams, or brings an existing one's settings to these; idempotent."""
+async def ensure_streams(js: JetStreamContext, replicas: int | None = None) -> None:
+    """Creates the streams, or brings an existing one's settings to these; idempotent.
+
+    `replicas` is how many servers of a cluster keep each stream (see infra/cluster.py);
+    None keeps an existing stream's count, so a service starting never scales a replicated
+    stream back down, and gives a new stream one."""
     for config in STREAMS:
         assert config.name is not None
         try:
-            await js.stream_info(config.name)
+            info = await js.stream_info(config.name)
         except NotFoundError:
-            await js.add_stream(config)
+            await js.add_stream(replace(config, num_replicas=replicas or 1))
         else:
-            await js.update_stream(config)
+            kept = replicas or info.config.num_replicas or 1
+            await js.update_stream(replace(config, num_replicas=kept))

@@ -23,22 +23,39 @@ CREATE TABLE IF NOT EXISTS sms_message (
 ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS booking_version integer NOT NULL DEFAULT 1;
 ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS due_at timestamptz NOT NULL DEFAULT now();
 ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS appointment_at timestamptz;
--- pending → sent | failed (given up) | cancelled (booking moved or cancelled) |
--- dropped (its appointment began before it could go out)
+-- pending → sending (claimed by a dispatcher until lease_until) → sent | pending (retry) |
+-- failed (given up); pending → cancelled (booking moved or cancelled) | dropped (its
+-- appointment began before it could go out) | opted_out (the citizen wants no such SMS)
 DO $$
 BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM pg_constraint WHERE conname = 'sms_message_status_check'
-        AND pg_get_constraintdef(oid) LIKE '%dropped%'
+        AND pg_get_constraintdef(oid) LIKE '%opted_out%'
     ) THEN
         ALTER TABLE sms_message DROP CONSTRAINT IF EXISTS sms_message_status_check;
         ALTER TABLE sms_message ADD CONSTRAINT sms_message_status_check
-            CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'dropped'));
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'dropped',
+                              'opted_out'));
     END IF;
 END $$;
 
+-- A claim: the dispatcher that set `claim_id` sends the message; if it dies, the claim lapses
+-- at `lease_until` (database time) and another dispatcher sends again under the same key.
+ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS claim_id uuid;
+ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS lease_until timestamptz;
+-- The gateway's id for the message and its delivery receipt (first receipt wins).
+ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS provider_message_id text;
+ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS delivery_status text;
+ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS delivered_at timestamptz;
+-- How many sms.* events this message has put on the bus (their aggregate version).
+ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS event_version integer NOT NULL DEFAULT 0;
+
 CREATE INDEX IF NOT EXISTS sms_message_due
     ON sms_message (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS sms_message_leased
+    ON sms_message (lease_until) WHERE status = 'sending';
+CREATE UNIQUE INDEX IF NOT EXISTS sms_message_provider_id
+    ON sms_message (provider_message_id) WHERE provider_message_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sms_message_booking
     ON sms_message (municipality, booking_id);
 
@@ -67,3 +84,26 @@ CREATE TABLE IF NOT EXISTS sms_outbox (
 );
 
 CREATE INDEX IF NOT EXISTS sms_outbox_municipality ON sms_outbox (municipality, sent_at);
+
+-- The service's own events (sms.sent, sms.failed, sms.delivered), written in the transaction
+-- that changes the message's status and relayed to JetStream in `id` order, each with its
+-- stable `event_id` as Nats-Msg-Id. A row is marked published only after JetStream acked it.
+CREATE TABLE IF NOT EXISTS sms_event_outbox (
+    id            bigserial PRIMARY KEY,
+    event_id      uuid NOT NULL UNIQUE,
+    subject       text NOT NULL,
+    payload       bytea NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    published_at  timestamptz
+);
+
+CREATE INDEX IF NOT EXISTS sms_event_outbox_unpublished
+    ON sms_event_outbox (id) WHERE published_at IS NULL;
+
+-- Citizens who want no reminders, notices or surveys, per municipality, by E.164 number.
+CREATE TABLE IF NOT EXISTS sms_opt_out (
+    municipality   text NOT NULL,
+    phone          text NOT NULL,
+    opted_out_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (municipality, phone)
+);

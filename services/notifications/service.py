@@ -10,14 +10,17 @@ from datetime import datetime, timedelta
 
 import asyncpg
 import nats.aio.client
+from fastapi import APIRouter
 from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
-from infra.projection import ProjectionRunner
 from services.notifications.adapters.http_gateway import HttpGatewayProvider
 from services.notifications.adapters.sms import OutboxProvider, SmsProvider
+from services.notifications.adapters.sms_events import SmsEventRelay
 from services.notifications.application import Dispatcher, utc_now
+from services.notifications.entrypoints.http import notifications_router
 from services.notifications.entrypoints.projection import NotificationsProjection
+from services.notifications.entrypoints.runner import ResumingProjectionRunner
 from services.notifications.settings import NotificationsSettings
 
 PROVIDERS = ("outbox", "http")
@@ -69,8 +72,9 @@ class NotificationsService:
 
     def projection(self) -> NotificationsProjection:
         return NotificationsProjection(
-            manage_base_url=self.settings.manage_base_url,
+            links=self.settings.links(),
             reminder_lead=self.settings.reminder_lead,
+            survey_periods=self.settings.survey_periods_of,
         )
 
     def dispatcher(self) -> Dispatcher:
@@ -79,18 +83,36 @@ class NotificationsService:
             provider=self.provider,
             batch=self.settings.dispatch_batch,
             interval=self.settings.dispatch_interval_seconds,
+            concurrency=self.settings.dispatch_concurrency,
+            lease=timedelta(seconds=self.settings.sms_lease_seconds),
             max_attempts=self.settings.sms_max_attempts,
             retry_base=timedelta(seconds=self.settings.sms_retry_seconds),
             reply_window=timedelta(minutes=self.settings.reply_window_minutes),
             clock=self.clock,
         )
 
+    def event_relay(self) -> SmsEventRelay:
+        return SmsEventRelay(
+            self.pool, self.js, interval=self.settings.sms_event_relay_interval_seconds
+        )
+
+    def router(self) -> APIRouter:
+        """Delivery receipts and opt-outs."""
+        secret = self.settings.sms_callback_secret
+        return notifications_router(
+            self.pool,
+            None if secret is None else secret.get_secret_value(),
+            self.settings.staff_tokens,
+        )
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Projects booking events into messages and sends them when due, until `stop` is set."""
-        runner = ProjectionRunner(self.projection(), self.js, self.pool)
+        """Projects booking events into messages, sends them when due and puts its own
+        events on the bus, until `stop` is set."""
+        runner = ResumingProjectionRunner(self.projection(), self.js, self.pool)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(runner.run(stop))
             tasks.create_task(self.dispatcher().run(stop))
+            tasks.create_task(self.event_relay().run(stop))
 
     async def close(self) -> None:
         if isinstance(self.provider, HttpGatewayProvider):

@@ -115,7 +115,7 @@ async def running(
         NotificationsSettings(
             database_url=database_url,
             dispatch_interval_seconds=0.05,
-            manage_base_url="https://tid.slagelse.example",
+            public_base_url="https://tid.slagelse.example",
             **settings,
         ),
         nc,
@@ -169,7 +169,8 @@ async def test_reminder_goes_out_when_due_and_not_before(
     assert reminder.body == (
         "Hej Karen Jensen. Husk din tid til Pas hos Borgerservice Korsør tirsdag den 6. maj "
         "2025 kl. 14.15. Husk at medbringe: gammelt pas. Se eller ændr din tid: "
-        f"https://tid.slagelse.example/bookings/{booking_id}"
+        f"https://tid.slagelse.example/manage/{booking_id}?token="
+        f"{NotificationsSettings().manage_tokens().issue(booking_id, appointment_at=STARTS_AT)}"
     )
 
 

@@ -70,7 +70,7 @@ def settings_for(database_url: str) -> NotificationsSettings:
         database_url=database_url,
         dispatch_interval_seconds=0.05,
         sms_retry_seconds=0.1,
-        manage_base_url="https://tid.slagelse.example",
+        public_base_url="https://tid.slagelse.example",
     )
 
 
@@ -122,7 +122,7 @@ async def test_booking_produces_one_confirmation_sms(
     assert "tirsdag den 6. maj 2025 kl. 14.15" in sms.body  # 12:15 UTC in Danish summer time
     assert "Kørekort hos Borgerservice Korsør" in sms.body
     assert "Husk at medbringe: gyldigt billedlegitimation og lægeerklæring." in sms.body
-    assert f"https://tid.slagelse.example/bookings/{envelope.aggregate_id}" in sms.body
+    assert f"https://tid.slagelse.example/manage/{envelope.aggregate_id}?token=" in sms.body
 
 
 async def test_republished_booking_event_still_gives_one_sms(

@@ -16,7 +16,8 @@ class HttpGatewayProvider:
     """Posts one message per request, its idempotency key as `Idempotency-Key` and as
     `reference`, so the gateway drops a repeat. A 5xx, a timeout or a lost connection is an
     `SmsGatewayError` the dispatcher retries with backoff; a 4xx is `RejectedByGateway`, with
-    the gateway's reason, and is not retried."""
+    the gateway's reason, and is not retried. The `id` of a JSON answer is the gateway's
+    message id, which its delivery receipts name."""
 
     url: str
     token: str
@@ -26,7 +27,7 @@ class HttpGatewayProvider:
     def __post_init__(self) -> None:
         self.client = httpx.AsyncClient(timeout=self.timeout)
 
-    async def send(self, message: Sms) -> None:
+    async def send(self, message: Sms) -> str | None:
         try:
             response = await self.client.post(
                 self.url,
@@ -48,9 +49,19 @@ class HttpGatewayProvider:
             raise SmsGatewayError(f"{response.status_code}: {_reason(response)}")
         if response.status_code >= 400:
             raise RejectedByGateway(f"{response.status_code}: {_reason(response)}")
+        return _message_id(response)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _message_id(response: httpx.Response) -> str | None:
+    try:
+        document: Any = response.json()
+    except ValueError:
+        return None
+    found = document.get("id") if isinstance(document, dict) else None
+    return str(found) if isinstance(found, str | int) and str(found) else None
 
 
 def _reason(response: httpx.Response) -> str:

@@ -13,19 +13,21 @@ from services.notifications.domain.messages import Sms
 
 
 class SmsProvider(Protocol):
-    """Delivers one SMS. Called again with the same message after a crash or a failure, so a
-    provider must send at most one message per `idempotency_key`."""
+    """Delivers one SMS and returns the gateway's id for it (if it gives one). Called again
+    with the same message after a crash or a failure, so a provider must send at most one
+    message per `idempotency_key` (the gateway deduplicates on it)."""
 
-    async def send(self, message: Sms) -> None: ...
+    async def send(self, message: Sms) -> str | None: ...
 
 
 @dataclass
 class OutboxProvider:
-    """Sends by writing to `sms_outbox`; a repeated send of the same key changes nothing."""
+    """Sends by writing to `sms_outbox`; a repeated send of the same key changes nothing.
+    Its message id is the idempotency key."""
 
     pool: asyncpg.Pool
 
-    async def send(self, message: Sms) -> None:
+    async def send(self, message: Sms) -> str:
         await self.pool.execute(
             "INSERT INTO sms_outbox (idempotency_key, municipality, phone, body) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -34,6 +36,7 @@ class OutboxProvider:
             message.phone,
             message.body,
         )
+        return message.idempotency_key
 
 
 class SmsGatewayError(RuntimeError):
@@ -51,7 +54,7 @@ class FailingProvider:
     reason: str = "gateway unavailable"
     calls: int = 0
 
-    async def send(self, message: Sms) -> None:
+    async def send(self, message: Sms) -> str | None:
         self.calls += 1
         raise SmsGatewayError(self.reason)
 

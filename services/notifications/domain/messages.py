@@ -12,6 +12,7 @@ from events import Envelope
 from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
 from services.notifications.domain import templates
 from services.notifications.domain.danish import danish_list, danish_when
+from services.notifications.domain.links import Links
 
 CITIZEN = "citizen"  # `BookingCancelled.cancelled_by` when the citizen cancelled
 
@@ -20,12 +21,26 @@ class MessageKind(StrEnum):
     confirmation = "confirmation"
     reminder = "reminder"
     rescheduled = "rescheduled"
-    cancelled = "cancelled"
+    cancelled = "cancelled"  # by staff, alone or in bulk
+    waitlist_offer = "waitlist_offer"
+    survey_invitation = "survey_invitation"
 
     @property
     def is_reply(self) -> bool:
         """An answer to what the citizen has just done (booked, moved a time)."""
         return self in (MessageKind.confirmation, MessageKind.rescheduled)
+
+    @property
+    def ignores_opt_out(self) -> bool:
+        """Sent even to a citizen who opted out: the confirmation of a booking they have just
+        made is the receipt of their own act and carries the only link to change it (a phone
+        or counter booking gets no other), not an unasked-for message."""
+        return self is MessageKind.confirmation
+
+    @property
+    def may_wake(self) -> bool:
+        """May go out in quiet hours when what it is about comes before the morning."""
+        return self is not MessageKind.survey_invitation
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,9 @@ class Sms:
     body: str
     booking_version: int  # the booking's version that called for the message
     due_at: datetime  # not sent before this moment
-    appointment_at: datetime | None  # the time the message is about; none is sent after it
+    # the time the message is about (the appointment, an offer's deadline, a survey's end);
+    # nothing is sent after it
+    appointment_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -82,66 +99,61 @@ def message_key(booking_id: UUID, kind: MessageKind, version: int) -> str:
     return f"{booking_id}:{kind.value}:{version}"
 
 
-def manage_url(base_url: str, booking_id: UUID) -> str:
-    return f"{base_url.rstrip('/')}/bookings/{booking_id}"
-
-
-def confirmation(event: Envelope[BookingBooked], manage_base_url: str) -> Sms:
+def confirmation(event: Envelope[BookingBooked], links: Links) -> Sms:
     """The confirmation a citizen gets on booking: when, where, what for, what to bring."""
     booking = Booking.from_booked(event)
-    body = _about(templates.CONFIRMATION, booking, manage_base_url)
-    return _sms(booking, MessageKind.confirmation, booking.version, body, event.occurred_at)
+    body = _about(templates.CONFIRMATION, booking, links)
+    return sms_about(booking, MessageKind.confirmation, booking.version, body, event.occurred_at)
 
 
-def reminder(
-    booking: Booking, lead: timedelta, decided_at: datetime, manage_base_url: str
-) -> Sms | None:
+def reminder(booking: Booking, lead: timedelta, decided_at: datetime, links: Links) -> Sms | None:
     """The reminder `lead` before the appointment; none for a time booked (or moved to) less
     than `lead` ahead, whose confirmation is reminder enough."""
     due_at = booking.starts_at - lead
     if decided_at > due_at:
         return None
-    body = _about(templates.REMINDER, booking, manage_base_url)
-    return _sms(booking, MessageKind.reminder, booking.version, body, due_at)
+    body = _about(templates.REMINDER, booking, links)
+    return sms_about(booking, MessageKind.reminder, booking.version, body, due_at)
 
 
-def reschedule_notice(
-    booking: Booking, event: Envelope[BookingRescheduled], manage_base_url: str
-) -> Sms:
+def reschedule_notice(booking: Booking, event: Envelope[BookingRescheduled], links: Links) -> Sms:
     """Tells the citizen the new time of `booking` (already moved by `event`)."""
     body = templates.RESCHEDULED.substitute(
         citizen_name=booking.citizen_name,
         service_name=booking.service_name,
         site_name=booking.site_name,
         when=danish_when(booking.starts_at),
-        manage_url=manage_url(manage_base_url, booking.booking_id),
+        manage_url=links.manage(booking.booking_id, booking.starts_at),
     )
-    return _sms(booking, MessageKind.rescheduled, event.aggregate_version, body, event.occurred_at)
+    return sms_about(
+        booking, MessageKind.rescheduled, event.aggregate_version, body, event.occurred_at
+    )
 
 
 def cancellation_notice(
-    booking: Booking, event: Envelope[BookingCancelled], booking_url: str
+    booking: Booking, event: Envelope[BookingCancelled], links: Links
 ) -> Sms | None:
-    """Tells the citizen, with the reason, that staff cancelled the time; none when the
-    citizen cancelled it themselves."""
+    """Tells the citizen, with the reason, that staff cancelled the time (alone or with others
+    in a bulk cancellation); none when the citizen cancelled it themselves."""
     cancelled = event.data
     if cancelled.cancelled_by == CITIZEN:
         return None
-    body = templates.CANCELLED_BY_STAFF.substitute(
+    template = templates.BULK_CANCELLED if cancelled.bulk else templates.CANCELLED_BY_STAFF
+    body = template.substitute(
         citizen_name=booking.citizen_name,
         service_name=booking.service_name,
         site_name=booking.site_name,
         when=danish_when(cancelled.starts_at),
         reason=cancelled.reason.strip().rstrip("."),
-        booking_url=booking_url,
+        booking_url=links.booking_page,
     )
     return replace(
-        _sms(booking, MessageKind.cancelled, event.aggregate_version, body, event.occurred_at),
+        sms_about(booking, MessageKind.cancelled, event.aggregate_version, body, event.occurred_at),
         appointment_at=cancelled.starts_at,
     )
 
 
-def _about(template: Template, booking: Booking, manage_base_url: str) -> str:
+def _about(template: Template, booking: Booking, links: Links) -> str:
     documents_line = (
         templates.DOCUMENTS_LINE.substitute(documents=danish_list(booking.documents))
         if booking.documents
@@ -153,11 +165,13 @@ def _about(template: Template, booking: Booking, manage_base_url: str) -> str:
         service_name=booking.service_name,
         when=danish_when(booking.starts_at),
         documents_line=documents_line,
-        manage_url=manage_url(manage_base_url, booking.booking_id),
+        manage_url=links.manage(booking.booking_id, booking.starts_at),
     )
 
 
-def _sms(booking: Booking, kind: MessageKind, version: int, body: str, due_at: datetime) -> Sms:
+def sms_about(
+    booking: Booking, kind: MessageKind, version: int, body: str, due_at: datetime
+) -> Sms:
     return Sms(
         idempotency_key=message_key(booking.booking_id, kind, version),
         municipality=booking.municipality,

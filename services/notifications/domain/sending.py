@@ -34,12 +34,13 @@ def decide(
     appointment_at: datetime | None,
     reply_window: timedelta,
 ) -> Decision:
-    """Nothing is sent about an appointment that has begun. Quiet hours hold a message back
-    unless its appointment comes first, or it answers what the citizen did within
+    """Nothing is sent about an appointment that has begun (or an offer or survey that has
+    closed). Quiet hours hold a message back unless its appointment comes first (never for
+    a survey), or it answers what the citizen did within
     `reply_window` (a confirmation of a booking made at 22:00 is awaited, not a disturbance)."""
     if appointment_at is not None and appointment_at <= now:
         return Drop("the appointment has begun")
     if kind.is_reply and now - due_at <= reply_window:
         return SendNow()
-    until = held_until(now, appointment_at)
+    until = held_until(now, appointment_at if kind.may_wake else None)
     return SendNow() if until is None else Hold(until)

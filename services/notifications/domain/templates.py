@@ -24,6 +24,23 @@ CANCELLED_BY_STAFF = Template(
     "hos $site_name $when. Begrundelse: $reason. Book en ny tid: $booking_url"
 )
 
+BULK_CANCELLED = Template(
+    "Hej $citizen_name. Borgerservice må desværre aflyse flere tider hos $site_name, "
+    "også din tid til $service_name $when. Begrundelse: $reason. Vi beklager. "
+    "Book en ny tid: $booking_url"
+)
+
+WAITLIST_OFFER = Template(
+    "Hej $citizen_name. Der er blevet en tidligere tid ledig til $service_name hos "
+    "$site_name: $offered_when. Vi holder den til dig indtil $deadline. "
+    "Tag den nye tid her: $manage_url (ellers beholder du din tid $when)"
+)
+
+SURVEY_INVITATION = Template(
+    "Hej $citizen_name. Tak for dit besøg hos $site_name. Vil du hjælpe os med at blive "
+    "bedre? Svar på tre korte spørgsmål inden $deadline: $survey_url"
+)
+
 DOCUMENTS_LINE = Template(" Husk at medbringe: $documents.")
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")

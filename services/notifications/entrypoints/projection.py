@@ -10,9 +10,21 @@ from typing import Any
 import asyncpg
 
 from events import Envelope
-from events.booking import BookingBooked, BookingCancelled, BookingRescheduled
+from events.booking import (
+    BookingBooked,
+    BookingCancelled,
+    BookingCompleted,
+    BookingRescheduled,
+    BookingWaitlistOffered,
+)
 from services.notifications.adapters import bookings
 from services.notifications.adapters.messages import add_pending, cancel_pending
+from services.notifications.domain.invitations import (
+    SurveyPeriod,
+    survey_invitation,
+    waitlist_offer,
+)
+from services.notifications.domain.links import Links
 from services.notifications.domain.messages import (
     Booking,
     MessageKind,
@@ -23,7 +35,13 @@ from services.notifications.domain.messages import (
     reschedule_notice,
 )
 
-EVENTS = (BookingBooked, BookingRescheduled, BookingCancelled)
+EVENTS = (
+    BookingBooked,
+    BookingRescheduled,
+    BookingCancelled,
+    BookingWaitlistOffered,
+    BookingCompleted,
+)
 
 
 @dataclass
@@ -33,8 +51,9 @@ class NotificationsProjection:
     with the booking change that calls for it. The message key, not the stream sequence, is
     what keeps a republished event (new sequence, same booking version) from a second SMS."""
 
-    manage_base_url: str
+    links: Links
     reminder_lead: Callable[[str], timedelta]  # per municipality
+    survey_periods: Callable[[str], tuple[SurveyPeriod, ...]]  # per municipality
     name: str = "notifications"
     subjects: Sequence[str] = field(default_factory=lambda: [f"bs.*.{e.TYPE}" for e in EVENTS])
 
@@ -45,11 +64,18 @@ class NotificationsProjection:
             await self.rescheduled(connection, event)
         elif isinstance(event.data, BookingCancelled):
             await self.cancelled(connection, event)
+        elif isinstance(event.data, BookingWaitlistOffered):
+            booking = await bookings.get(connection, event.municipality, event.aggregate_id)
+            await add_pending(connection, waitlist_offer(booking, event, self.links))
+        elif isinstance(event.data, BookingCompleted):
+            booking = await bookings.get(connection, event.municipality, event.aggregate_id)
+            periods = self.survey_periods(event.municipality)
+            await self.add(connection, survey_invitation(booking, event, self.links, periods))
 
     async def booked(self, connection: asyncpg.Connection, event: Envelope[BookingBooked]) -> None:
         booking = Booking.from_booked(event)
         await bookings.save(connection, booking)
-        await add_pending(connection, confirmation(event, self.manage_base_url))
+        await add_pending(connection, confirmation(event, self.links))
         await self.schedule_reminder(connection, booking, event)
 
     async def rescheduled(
@@ -61,23 +87,22 @@ class NotificationsProjection:
         await cancel_pending(
             connection, moved.booking_id, MessageKind.reminder, event.aggregate_version
         )
-        await add_pending(connection, reschedule_notice(moved, event, self.manage_base_url))
+        await add_pending(connection, reschedule_notice(moved, event, self.links))
         await self.schedule_reminder(connection, moved, event)
 
     async def cancelled(
         self, connection: asyncpg.Connection, event: Envelope[BookingCancelled]
     ) -> None:
         booking = await bookings.get(connection, event.municipality, event.aggregate_id)
-        await cancel_pending(
-            connection, booking.booking_id, MessageKind.reminder, event.aggregate_version
-        )
-        await self.add(connection, cancellation_notice(booking, event, self.manage_base_url))
+        for kind in (MessageKind.reminder, MessageKind.waitlist_offer):
+            await cancel_pending(connection, booking.booking_id, kind, event.aggregate_version)
+        await self.add(connection, cancellation_notice(booking, event, self.links))
 
     async def schedule_reminder(
         self, connection: asyncpg.Connection, booking: Booking, event: Envelope[Any]
     ) -> None:
         lead = self.reminder_lead(booking.municipality)
-        await self.add(connection, reminder(booking, lead, event.occurred_at, self.manage_base_url))
+        await self.add(connection, reminder(booking, lead, event.occurred_at, self.links))
 
     @staticmethod
     async def add(connection: asyncpg.Connection, sms: Sms | None) -> None:

@@ -11,6 +11,7 @@ from events import Envelope
 from events.booking import BookingBooked, Channel
 from services.notifications.domain.danish import danish_list, danish_when
 from services.notifications.domain.messages import MessageKind, confirmation, message_key
+from tests.unit.notifications.support import links
 
 BOOKING_ID = uuid.UUID("0b7c2f4e-0000-4000-8000-000000000001")
 
@@ -46,12 +47,14 @@ def booked(
 
 
 def test_confirmation_says_when_where_what_and_what_to_bring_in_danish() -> None:
-    sms = confirmation(booked(datetime(2025, 3, 3, 8, 30, tzinfo=UTC)), "https://book.example.dk/")
+    starts_at = datetime(2025, 3, 3, 8, 30, tzinfo=UTC)
+    sms = confirmation(booked(starts_at), links("https://book.example.dk/"))
+    token = links().tokens.issue(BOOKING_ID, appointment_at=starts_at)
 
     assert sms.body == (
         "Hej Mette Hansen. Din tid til Pas hos Borgerservice Skælskør er bekræftet: "
         "mandag den 3. marts 2025 kl. 09.30. Husk at medbringe: gammelt pas og pasfoto. "
-        f"Se eller ændr din tid: https://book.example.dk/bookings/{BOOKING_ID}"
+        f"Se eller ændr din tid: https://book.example.dk/manage/{BOOKING_ID}?token={token}"
     )
     assert sms.phone == "+4520123456"
     assert sms.municipality == "slagelse"
@@ -60,7 +63,7 @@ def test_confirmation_says_when_where_what_and_what_to_bring_in_danish() -> None
 
 
 def test_confirmation_without_documents_asks_for_nothing() -> None:
-    sms = confirmation(booked(datetime(2025, 3, 3, 8, 30, tzinfo=UTC), documents=[]), "http://x")
+    sms = confirmation(booked(datetime(2025, 3, 3, 8, 30, tzinfo=UTC), documents=[]), links())
 
     assert "medbringe" not in sms.body
     assert "kl. 09.30. Se eller ændr din tid" in sms.body
@@ -106,8 +109,8 @@ def test_idempotency_key_is_booking_kind_and_version() -> None:
 def test_the_same_booking_version_always_gets_the_same_key() -> None:
     starts = datetime(2025, 3, 3, 8, 30, tzinfo=UTC)
     first, again = (
-        confirmation(booked(starts), "http://x"),
-        confirmation(booked(starts), "http://x"),
+        confirmation(booked(starts), links()),
+        confirmation(booked(starts), links()),
     )
 
     assert first.idempotency_key == again.idempotency_key == f"{BOOKING_ID}:confirmation:1"
@@ -117,6 +120,6 @@ def test_another_booking_version_gets_another_key() -> None:
     starts = datetime(2025, 3, 3, 8, 30, tzinfo=UTC)
 
     assert (
-        confirmation(booked(starts, version=1), "http://x").idempotency_key
-        != confirmation(booked(starts, version=2), "http://x").idempotency_key
+        confirmation(booked(starts, version=1), links()).idempotency_key
+        != confirmation(booked(starts, version=2), links()).idempotency_key
     )

@@ -15,6 +15,7 @@ from services.notifications.domain.messages import (
     reminder,
     reschedule_notice,
 )
+from tests.unit.notifications.support import links
 
 BOOKING = Booking(
     booking_id=uuid.UUID("0b7c2f4e-0000-4000-8000-000000000002"),
@@ -58,7 +59,7 @@ def cancelled_by(who: str, reason: str = "Systemnedbrud") -> Envelope[Any]:
 
 
 def test_reminder_is_due_the_lead_time_before_the_appointment() -> None:
-    sms = reminder(BOOKING, LEAD, datetime(2025, 3, 1, tzinfo=UTC), "https://x")
+    sms = reminder(BOOKING, LEAD, datetime(2025, 3, 1, tzinfo=UTC), links())
 
     assert sms is not None
     assert sms.due_at == datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
@@ -66,15 +67,15 @@ def test_reminder_is_due_the_lead_time_before_the_appointment() -> None:
     assert sms.body == (
         "Hej Ali Hassan. Husk din tid til Kørekort hos Borgerservice Hvidovre onsdag den "
         "5. marts 2025 kl. 10.00. Husk at medbringe: lægeerklæring. Se eller ændr din tid: "
-        f"https://x/bookings/{BOOKING.booking_id}"
+        f"{links().manage(BOOKING.booking_id, BOOKING.starts_at)}"
     )
 
 
 def test_booking_made_less_than_the_lead_time_ahead_gets_no_reminder() -> None:
     just_too_late = BOOKING.starts_at - LEAD + timedelta(seconds=1)
 
-    assert reminder(BOOKING, LEAD, just_too_late, "https://x") is None
-    assert reminder(BOOKING, LEAD, just_too_late - timedelta(seconds=1), "https://x") is not None
+    assert reminder(BOOKING, LEAD, just_too_late, links()) is None
+    assert reminder(BOOKING, LEAD, just_too_late - timedelta(seconds=1), links()) is not None
 
 
 def test_moved_booking_gets_a_notice_and_a_reminder_under_its_new_version() -> None:
@@ -90,8 +91,8 @@ def test_moved_booking_gets_a_notice_and_a_reminder_under_its_new_version() -> N
     )
     moved = BOOKING.moved(moved_event)
 
-    notice = reschedule_notice(moved, moved_event, "https://x")
-    moved_reminder = reminder(moved, LEAD, moved_event.occurred_at, "https://x")
+    notice = reschedule_notice(moved, moved_event, links())
+    moved_reminder = reminder(moved, LEAD, moved_event.occurred_at, links())
 
     assert notice.kind is MessageKind.rescheduled
     assert notice.idempotency_key == f"{BOOKING.booking_id}:rescheduled:2"
@@ -102,7 +103,7 @@ def test_moved_booking_gets_a_notice_and_a_reminder_under_its_new_version() -> N
 
 
 def test_cancellation_by_staff_gives_a_notice_with_the_reason() -> None:
-    notice = cancellation_notice(BOOKING, cancelled_by("staff:lise"), "https://x")
+    notice = cancellation_notice(BOOKING, cancelled_by("staff:lise"), links())
 
     assert notice is not None
     assert notice.idempotency_key == f"{BOOKING.booking_id}:cancelled:3"
@@ -111,4 +112,4 @@ def test_cancellation_by_staff_gives_a_notice_with_the_reason() -> None:
 
 
 def test_cancellation_by_the_citizen_gives_no_notice() -> None:
-    assert cancellation_notice(BOOKING, cancelled_by("citizen"), "https://x") is None
+    assert cancellation_notice(BOOKING, cancelled_by("citizen"), links()) is None
