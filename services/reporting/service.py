@@ -13,8 +13,10 @@ from nats.js import JetStreamContext
 from infra.database import apply_schema, create_pool
 from infra.projection import ProjectionRunner
 from services.reporting.adapters.booking_projection import ReportingProjection
-from services.reporting.adapters.booking_report import BookingReports
+from services.reporting.adapters.live_figures import LiveFigures
+from services.reporting.adapters.reports import Reports
 from services.reporting.entrypoints.http import reporting_router
+from services.reporting.entrypoints.sse import live_router
 from services.reporting.settings import ReportingSettings
 
 
@@ -34,7 +36,10 @@ class ReportingService:
         return cls(settings=settings, pool=pool, js=nc.jetstream())
 
     def router(self) -> APIRouter:
-        return reporting_router(BookingReports(self.pool), self.settings.survey_halves)
+        router = APIRouter()
+        router.include_router(reporting_router(Reports.over(self.pool), self.settings))
+        router.include_router(live_router(self.js, LiveFigures(self.pool)))
+        return router
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keeps the report read model up to date until `stop` is set."""

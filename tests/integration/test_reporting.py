@@ -3,157 +3,31 @@ JetStream, projected by the running service, read back through its HTTP routes."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
+from uuid import uuid4
 
 import httpx
 import pytest
-from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from events import Envelope, EventData, encode
-from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, Channel
-from events.municipality import MunicipalityRegistered
-from events.schedule import DayOpened
-from infra.http import build_api
+from events.booking import BookingCheckedIn
+from infra.streams import DEADLETTER_STREAM
 from services.reporting.adapters.booking_projection import ReportingProjection, UnreportableEvent
 from services.reporting.service import ReportingService
-from services.reporting.settings import ReportingSettings
-from tests.support import eventually, running_in_background
+from tests.reporting_world import (  # fixtures and the history's vocabulary
+    at,
+    booked,
+    cancelled,
+    client,
+    envelope,
+    publish,
+    rescheduled,
+    service,
+)
 
-CPH = ZoneInfo("Europe/Copenhagen")
+__all__ = ["client", "service"]
+
 REPORT = "/api/v1/municipalities/{}/reports/bookings"
-
-
-def at(day: str, time: str = "10:00") -> datetime:
-    return datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=CPH)
-
-
-def envelope(
-    data: EventData,
-    booking_id: UUID,
-    version: int,
-    municipality: str,
-    site: str | None,
-    occurred_at: datetime | None = None,
-) -> Envelope[Any]:
-    typed: Any = Envelope[type(data)]  # type: ignore[misc]  # e.g. Envelope[BookingBooked]
-    return typed(
-        event_id=uuid4(),
-        type=data.TYPE,
-        schema_version=data.VERSION,
-        municipality=municipality,
-        site=site,
-        aggregate_id=booking_id,
-        aggregate_version=version,
-        occurred_at=occurred_at or datetime.now(UTC),
-        data=data,
-    )
-
-
-def booked(
-    booking_id: UUID,
-    booked_on: str,
-    starts_on: str,
-    *,
-    municipality: str = "slagelse",
-    site: str = "slagelse",
-    service: str = "pas",
-    booked_time: str = "10:00",
-    channel: Channel = Channel.web,
-) -> Envelope[Any]:
-    starts_at = at(starts_on, "09:00")
-    data = BookingBooked(
-        service=service,
-        service_name=service.title(),
-        site_name=site.title(),
-        documents=["Gammelt pas"],
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=15),
-        citizen_name="Test Borger",
-        phone="+4512345678",
-        channel=channel,
-        booked_at=at(booked_on, booked_time),
-        acute_reason=None,
-    )
-    return envelope(data, booking_id, 1, municipality, site, occurred_at=data.booked_at)
-
-
-def registered(municipality: str, target_working_days: int) -> Envelope[Any]:
-    data = MunicipalityRegistered(
-        name=municipality.title(),
-        waiting_target_working_days=target_working_days,
-        sites=[],
-        services=[],
-    )
-    return envelope(data, uuid4(), 1, municipality, None)
-
-
-def rescheduled(booking_id: UUID, previous_on: str, starts_on: str) -> Envelope[Any]:
-    starts_at = at(starts_on, "09:00")
-    data = BookingRescheduled(
-        service="pas",
-        previous_starts_at=at(previous_on, "09:00"),
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=15),
-        rescheduled_at=datetime.now(UTC),
-    )
-    return envelope(data, booking_id, 2, "slagelse", "slagelse")
-
-
-def cancelled(
-    booking_id: UUID,
-    starts_on: str,
-    *,
-    version: int = 2,
-    site: str = "slagelse",
-    service: str = "pas",
-) -> Envelope[Any]:
-    data = BookingCancelled(
-        service=service,
-        starts_at=at(starts_on, "09:00"),
-        reason="kan ikke komme",
-        cancelled_by="citizen",
-        cancelled_at=datetime.now(UTC),
-    )
-    return envelope(data, booking_id, version, "slagelse", site)
-
-
-@pytest.fixture
-async def service(
-    database_url: str, nc: NatsClient, js: JetStreamContext
-) -> AsyncIterator[ReportingService]:
-    started = await ReportingService.start(ReportingSettings(database_url=database_url), nc)
-    async with running_in_background(started):
-        yield started
-    await started.close()
-
-
-@pytest.fixture
-async def client(service: ReportingService) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_api("reporting", [service.router()])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-
-
-async def publish(js: JetStreamContext, service: ReportingService, *events: Envelope[Any]) -> None:
-    """Publishes, each with a fresh Nats-Msg-Id, then waits until the projection applied them."""
-    sequence = 0
-    for event in events:
-        ack = await js.publish(event.subject, encode(event), headers={"Nats-Msg-Id": str(uuid4())})
-        sequence = ack.seq
-
-    async def caught_up() -> bool:
-        applied = await service.pool.fetchval(
-            "SELECT stream_seq FROM projection_position WHERE projection = 'reporting'"
-        )
-        return applied is not None and applied >= sequence
-
-    await eventually(caught_up)
 
 
 def group(report: dict[str, Any], site: str, service: str) -> dict[str, Any]:
@@ -342,11 +216,13 @@ async def test_a_malformed_query_is_unprocessable_with_a_clear_message(
 async def test_the_projection_refuses_an_event_it_does_not_handle(
     service: ReportingService,
 ) -> None:
-    opened = DayOpened(date=date(2025, 3, 3), slots=[])
-    event = envelope(opened, uuid4(), 1, "slagelse", "slagelse")
+    checked_in = BookingCheckedIn(
+        service="pas", starts_at=at("2025-03-03"), checked_in_at=at("2025-03-03"), by="mette"
+    )
+    event = envelope(checked_in, uuid4(), 2, "slagelse", "slagelse")
 
     async with service.pool.acquire() as connection:
-        with pytest.raises(UnreportableEvent, match=r"schedule\.day_opened"):
+        with pytest.raises(UnreportableEvent, match=r"booking\.checked_in"):
             await ReportingProjection().apply(connection, event)
 
 
@@ -358,3 +234,18 @@ async def test_the_projection_refuses_a_reschedule_of_a_booking_it_never_saw(
     async with service.pool.acquire() as connection:
         with pytest.raises(UnreportableEvent, match="unknown booking"):
             await ReportingProjection().apply(connection, event)
+
+
+async def test_an_event_the_projection_cannot_handle_is_dead_lettered_and_the_rest_applied(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient
+) -> None:
+    never_booked = cancelled(uuid4(), "2025-03-05")
+
+    await publish(js, service, never_booked, booked(uuid4(), "2025-03-03", "2025-03-05"))
+
+    dead = await js.get_msg(DEADLETTER_STREAM, 1)
+    assert dead.headers is not None
+    assert "unknown booking" in dead.headers["Bs-Reason"]
+    assert dead.headers["Bs-Subject"] == "bs.slagelse.booking.cancelled"
+    report = (await client.get(REPORT.format("slagelse"))).json()
+    assert (report["total"]["active_bookings"], report["total"]["cancelled_bookings"]) == (1, 0)

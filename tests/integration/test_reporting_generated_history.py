@@ -16,17 +16,21 @@ from nats.js import JetStreamContext
 
 from events import Envelope
 from events.booking import BookingCancelled, BookingRescheduled, Channel
-from services.reporting.adapters.read_model import content_hash
-from services.reporting.adapters.replay import replay
+from infra.replay import content_hash, replay
+from services.reporting.adapters.read_model import READ_MODEL
 from services.reporting.domain.working_days import COPENHAGEN, working_days_between
 from services.reporting.service import ReportingService
-from tests.integration.test_reporting import (  # fixtures and the history's vocabulary
+from tests.reporting_world import (  # fixtures and the history's vocabulary
     booked,
     client,
+    completed,
     envelope,
+    get_json,
+    no_show,
     publish,
     registered,
     service,
+    survey_answered,
 )
 
 __all__ = ["client", "service"]
@@ -46,6 +50,8 @@ class Booking:
     booked_at: datetime
     starts_at: datetime
     cancelled: bool = False
+    outcome: str | None = None  # "completed" or "no_show"
+    answer: tuple[date, bool, bool] | None = None  # answered on, satisfied, easy
 
     @property
     def waiting(self) -> int:
@@ -82,7 +88,31 @@ def generated_year(rng: random.Random) -> tuple[list[Envelope[Any]], list[Bookin
                 version += 1
             if rng.random() < 0.1:
                 events.append(dropped(event, booking, version))
+            else:
+                events.extend(visit(rng, event, booking, version))
     return events, bookings
+
+
+def visit(rng: random.Random, first: Envelope[Any], booking: Booking, version: int) -> list[Any]:
+    """Most visits are completed and some of those answer the survey; some are no-shows."""
+    shown = first.model_copy(
+        update={"data": first.data.model_copy(update={"starts_at": booking.starts_at})}
+    )
+    if rng.random() < 0.15:
+        booking.outcome = "no_show"
+        return [no_show(shown, version=version)]
+    booking.outcome = "completed"
+    events = [completed(shown, rng.choice((5, 10, 15, 30)), version=version)]
+    if rng.random() < 0.5:
+        answered_on = booking.starts_at.astimezone(COPENHAGEN).date() + timedelta(days=1)
+        satisfied, easy = rng.random() < 0.85, rng.random() < 0.8
+        booking.answer = (answered_on, satisfied, easy)
+        events.append(
+            survey_answered(
+                shown, answered_on.isoformat(), satisfied=satisfied, easy=easy, version=version + 1
+            )
+        )
+    return events
 
 
 def moved(first: Envelope[Any], booking: Booking, days: int, version: int) -> Envelope[Any]:
@@ -202,9 +232,48 @@ async def test_replaying_the_year_from_zero_gives_the_live_content_hash(
     year: list[Booking], service: ReportingService, js: JetStreamContext, database_url: str
 ) -> None:
     async with service.pool.acquire() as connection:
-        live = await content_hash(connection, "public")
+        live = await content_hash(connection, "public", READ_MODEL)
 
-    result = await replay("reporting", js, database_url, echo=lambda _: None)
+    result = await replay(READ_MODEL, js, database_url, echo=lambda _: None)
 
     assert result.content_hash == live
     assert result.skipped == 0
+
+
+@pytest.mark.parametrize("municipality", list(MUNICIPALITIES))
+async def test_operations_and_satisfaction_match_the_history_counted_independently(
+    year: list[Booking], client: httpx.AsyncClient, municipality: str
+) -> None:
+    mine = [b for b in year if b.municipality == municipality]
+    in_2025 = [b for b in mine if b.starts_at.astimezone(COPENHAGEN).year == 2025]
+    operations = await get_json(
+        client,
+        f"/api/v1/municipalities/{municipality}/reports/operations",
+        **{"from": "2025-01-01", "to": "2025-12-31"},
+    )
+    total = operations["total"]
+    assert total["bookings"] == len(in_2025)
+    assert total["cancellations"] == sum(b.cancelled for b in in_2025)
+    assert total["no_shows"] == sum(b.outcome == "no_show" for b in in_2025)
+    assert total["completed"] == sum(b.outcome == "completed" for b in in_2025)
+    assert total_comparison_is_against_2024(operations)
+
+    for label, (start, end) in {
+        "2025-H1": (date(2025, 1, 1), date(2025, 6, 30)),
+        "2025-H2": (date(2025, 7, 1), date(2025, 12, 31)),
+    }.items():
+        answers = [b.answer for b in mine if b.answer and start <= b.answer[0] <= end]
+        report = await get_json(
+            client, f"/api/v1/municipalities/{municipality}/reports/satisfaction", half=label
+        )
+        assert report["total"]["responses"] == len(answers)
+        assert report["total"]["satisfied_with_booking_share"] == pytest.approx(
+            sum(a[1] for a in answers) / len(answers)
+        )
+        assert report["total"]["easy_to_find_time_share"] == pytest.approx(
+            sum(a[2] for a in answers) / len(answers)
+        )
+
+
+def total_comparison_is_against_2024(operations: dict[str, Any]) -> bool:
+    return operations["year_earlier_period"] == {"from": "2024-01-01", "to": "2024-12-31"}

@@ -4,28 +4,34 @@ the live service keeps projecting and serving."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import httpx
 import pytest
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
-from events import Envelope
+from events import Envelope, encode
+from infra.cli import app, replayable_read_models
 from infra.nats_server import EmbeddedNats
-from services.reporting.adapters.read_model import content_hash
-from services.reporting.adapters.replay import CannotReplay, replay
-from services.reporting.entrypoints.cli import parse_until, replay_app
+from infra.replay import CannotReplay, content_hash, parse_until, replay, replayable
+from infra.streams import EVENTS_STREAM
+from services.reporting.adapters.read_model import READ_MODEL
 from services.reporting.service import ReportingService
-from tests.integration.test_reporting import (  # fixtures and the history's vocabulary
+from tests.reporting_world import (  # fixtures and the history's vocabulary
     at,
     booked,
     cancelled,
     client,
+    day_opened,
     publish,
+    publish_raw,
     registered,
     rescheduled,
+    seat_taken,
     service,
 )
 
@@ -48,7 +54,7 @@ def history() -> list[Envelope[Any]]:
 
 async def live_hash(service: ReportingService) -> str:
     async with service.pool.acquire() as connection:
-        return await content_hash(connection, "public")
+        return await content_hash(connection, "public", READ_MODEL)
 
 
 async def test_replay_from_zero_gives_the_live_content_hash_and_prints_its_throughput(
@@ -61,7 +67,7 @@ async def test_replay_from_zero_gives_the_live_content_hash_and_prints_its_throu
     live = await live_hash(service)
     printed: list[str] = []
 
-    result = await replay("reporting", js, database_url, echo=printed.append)
+    result = await replay(READ_MODEL, js, database_url, echo=printed.append)
 
     assert result.content_hash == live
     assert (result.switched_over, result.schema) == (True, "public")
@@ -86,7 +92,7 @@ async def test_replay_puts_right_a_read_model_that_was_edited_by_hand(
     await service.pool.execute("DELETE FROM report_municipality WHERE municipality = 'herning'")
     assert await live_hash(service) != live
 
-    result = await replay("reporting", js, database_url, echo=lambda _: None)
+    result = await replay(READ_MODEL, js, database_url, echo=lambda _: None)
 
     assert result.content_hash == live == await live_hash(service)
     kept = await service.pool.fetchval(
@@ -107,7 +113,7 @@ async def test_replay_switches_over_without_losing_or_doubling_events_projected_
             await publish(js, service, event)
 
     result, _ = await asyncio.gather(
-        replay("reporting", js, database_url, batch=1, echo=lambda _: None),
+        replay(READ_MODEL, js, database_url, batch=1, echo=lambda _: None),
         keep_publishing(),
     )
 
@@ -115,7 +121,7 @@ async def test_replay_switches_over_without_losing_or_doubling_events_projected_
     assert result.events > len(earlier)  # caught up with the live runner before switching
     total = await service.pool.fetchval("SELECT count(*) FROM report_booking")
     assert total == len(earlier) + len(later)
-    again = await replay("reporting", js, database_url, echo=lambda _: None)
+    again = await replay(READ_MODEL, js, database_url, echo=lambda _: None)
     assert again.content_hash == await live_hash(service)
 
 
@@ -129,7 +135,7 @@ async def test_replay_skips_an_event_the_live_projection_dead_letters_and_agrees
     await publish(js, service, *events[2:])
     live = await live_hash(service)
 
-    result = await replay("reporting", js, database_url, echo=lambda _: None)
+    result = await replay(READ_MODEL, js, database_url, echo=lambda _: None)
 
     assert (result.events, result.skipped) == (6, 1)
     assert result.content_hash == live
@@ -148,7 +154,7 @@ async def test_replay_until_builds_the_state_of_that_time_beside_the_live_one(
     live = await live_hash(service)
 
     result = await replay(
-        "reporting", js, database_url, until=at("2025-03-31", "23:59"), echo=lambda _: None
+        READ_MODEL, js, database_url, until=at("2025-03-31", "23:59"), echo=lambda _: None
     )
 
     assert (result.switched_over, result.schema, result.events) == (False, "reporting_as_of", 1)
@@ -157,11 +163,9 @@ async def test_replay_until_builds_the_state_of_that_time_beside_the_live_one(
     assert await live_hash(service) == live
 
 
-async def test_an_unknown_projection_cannot_be_replayed(
-    js: JetStreamContext, database_url: str
-) -> None:
-    with pytest.raises(CannotReplay, match=r"no projection 'availability'.*reporting"):
-        await replay("availability", js, database_url)
+def test_an_unknown_projection_cannot_be_replayed() -> None:
+    with pytest.raises(CannotReplay, match=r"no projection 'bookings'.*reporting, availability"):
+        replayable("bookings", replayable_read_models())
 
 
 async def test_the_replay_command_rebuilds_and_prints_progress_and_throughput(
@@ -174,7 +178,7 @@ async def test_the_replay_command_rebuilds_and_prints_progress_and_throughput(
     env = {"DATABASE_URL": database_url, "NATS_URL": nats_server.url}
 
     outcome = await asyncio.to_thread(
-        CliRunner().invoke, replay_app, ["reporting", "--until", "2025-03-03"], env=env
+        CliRunner().invoke, app, ["replay", "reporting", "--until", "2025-03-03"], env=env
     )
 
     assert outcome.exit_code == 0, outcome.output
@@ -188,14 +192,14 @@ async def test_the_replay_command_rebuilds_and_prints_progress_and_throughput(
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
-        (["availability"], "no projection 'availability'"),
+        (["bookings"], "no projection 'bookings'"),
         (["reporting", "--until", "yesterday"], "'yesterday' is not a time"),
     ],
 )
 def test_the_replay_command_refuses_bad_input_with_a_clear_message(
     args: list[str], complaint: str
 ) -> None:
-    outcome = CliRunner().invoke(replay_app, args, env={"NATS_URL": "nats://127.0.0.1:1"})
+    outcome = CliRunner().invoke(app, ["replay", *args], env={"NATS_URL": "nats://127.0.0.1:1"})
 
     assert outcome.exit_code == 2
     assert complaint in outcome.output
@@ -206,3 +210,66 @@ def test_until_without_an_offset_is_copenhagen_time() -> None:
     assert parse_until("2025-03-03T09:00:00+00:00") == at("2025-03-03", "10:00")
     assert parse_until(None) is None
     assert parse_until("2025-03-03") == at("2025-03-03", "00:00")
+
+
+def as_version_1(event: Envelope[Any]) -> bytes:
+    """`booking.booked` as version-1 producers wrote it: no `acute_reason`."""
+    document = json.loads(encode(event))
+    document["schema_version"] = 1
+    del document["data"]["acute_reason"]
+    return json.dumps(document).encode()
+
+
+async def test_version_1_history_replays_through_the_upcaster_to_the_same_reports(
+    js: JetStreamContext, service: ReportingService, client: httpx.AsyncClient, database_url: str
+) -> None:
+    events = history()
+    reports = ("waiting-time", "operations", "bookings")
+
+    async def replayed_from(encoded: list[tuple[str, bytes]]) -> tuple[str, list[Any]]:
+        await js.purge_stream(EVENTS_STREAM)
+        for subject, payload in encoded:
+            await publish_raw(js, subject, payload)
+        result = await replay(READ_MODEL, js, database_url, echo=lambda _: None)
+        assert result.skipped == 0
+        figures = [
+            (await client.get(f"/api/v1/municipalities/slagelse/reports/{name}")).json()
+            for name in reports
+        ]
+        return result.content_hash, figures
+
+    v1 = [(e.subject, as_version_1(e) if e.type == "booking.booked" else encode(e)) for e in events]
+    assert json.loads(v1[1][1])["schema_version"] == 1
+    v1_hash, v1_reports = await replayed_from(v1)
+    v2_hash, v2_reports = await replayed_from([(e.subject, encode(e)) for e in events])
+
+    assert v1_hash == v2_hash
+    assert v1_reports == v2_reports
+    assert v2_reports[0]["total"]["bookings"] == 1
+
+
+async def test_the_availability_projection_replays_with_the_same_machinery(
+    js: JetStreamContext, pool: asyncpg.Pool, database_url: str
+) -> None:
+    opened = at("2025-03-01", "08:00")
+    for event in (
+        day_opened("2025-03-03", ["09:00", "09:15"], seats=2, opened_at=opened),
+        seat_taken("2025-03-03", "09:00", 1, observed_at=opened),
+        booked(uuid4(), "2025-03-01", "2025-03-03"),  # not a schedule event: not read
+    ):
+        await publish_raw(js, event.subject, encode(event))
+    printed: list[str] = []
+
+    result = await replay(
+        replayable("availability", replayable_read_models()), js, database_url, echo=printed.append
+    )
+
+    assert (result.projection, result.switched_over, result.events) == ("availability", True, 2)
+    seats = await pool.fetch("SELECT seats_left FROM availability_slot ORDER BY starts_at")
+    assert [row["seats_left"] for row in seats] == [1, 2]
+    assert printed[0] == "availability: replaying 2 events into schema availability_replay"
+    assert "events/s" in printed[-1]
+    again = await replay(
+        replayable("availability", replayable_read_models()), js, database_url, echo=lambda _: None
+    )
+    assert again.content_hash == result.content_hash

@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 
 from events.booking import Channel
 from services.reporting.service import ReportingService
-from tests.integration.test_reporting import (  # fixtures and the history's vocabulary
+from tests.reporting_world import (  # fixtures and the history's vocabulary
     booked,
     cancelled,
     client,

@@ -126,6 +126,21 @@ class BookingReports:
         )
 
 
+async def ensure_known(connection: asyncpg.Connection, municipality: str) -> None:
+    """Raises `UnknownMunicipality` unless an event of `municipality` has reached reporting."""
+    known = await connection.fetchval(
+        "SELECT 1 FROM report_municipality WHERE municipality = $1", municipality
+    )
+    if known is None:
+        raise UnknownMunicipality(municipality)
+
+
+async def target_of(
+    connection: asyncpg.Connection, municipality: str, override: int | None = None
+) -> tuple[int, TargetSource]:
+    return await _target(connection, municipality, override)
+
+
 async def _target(
     connection: asyncpg.Connection, municipality: str, override: int | None
 ) -> tuple[int, TargetSource]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from services.reporting.domain.operations import Comparison, OperationsFigures, OperationsReport
 from services.reporting.domain.waiting_time import WaitingFigures, WaitingTimeReport
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -66,3 +67,55 @@ def _figures(figures: WaitingFigures) -> tuple[object, ...]:
 
 def _cell(value: object) -> object:
     return "" if value is None else value
+
+
+OPERATIONS_FIGURES = tuple(OperationsFigures.model_fields)
+OPERATIONS_COLUMNS = (
+    "municipality",
+    "period_from",
+    "period_to",
+    "survey_half",
+    "level",  # "group", or "total" for the last row
+    "site",
+    "service",
+    *OPERATIONS_FIGURES,
+    "year_earlier_bookings",
+    "bookings_ratio",
+    "peak",
+)
+
+
+def operations_csv(report: OperationsReport) -> str:
+    """RFC 4180 CSV of the operations report (capacity is per site, so it stays in the JSON)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(OPERATIONS_COLUMNS)
+    common = (
+        report.municipality,
+        _cell(report.period.from_),
+        _cell(report.period.to),
+        _cell(report.survey_half),
+    )
+    for group in report.by_site_and_service:
+        writer.writerow(
+            (
+                *common,
+                "group",
+                group.site,
+                group.service,
+                *_operations(group.figures, group.comparison),
+            )
+        )
+    writer.writerow((*common, "total", "", "", *_operations(report.total, report.total_comparison)))
+    return out.getvalue()
+
+
+def _operations(figures: OperationsFigures, comparison: Comparison | None) -> tuple[object, ...]:
+    compared: tuple[object, ...] = ("", "", "")
+    if comparison is not None:
+        compared = (
+            comparison.year_earlier.bookings,
+            _cell(comparison.bookings_ratio),
+            comparison.peak,
+        )
+    return (*(_cell(getattr(figures, name)) for name in OPERATIONS_FIGURES), *compared)

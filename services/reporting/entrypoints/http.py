@@ -1,37 +1,37 @@
-"""HTTP routes of the reporting service, under `/api/v1`."""
+"""HTTP routes of the reporting service, under `/api/v1`: the booking and waiting-time reports
+here, the other reports beside them."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from events.envelope import SLUG
-from services.reporting.adapters.booking_report import BookingReports, UnknownMunicipality
+from services.reporting.adapters.booking_report import UnknownMunicipality
+from services.reporting.adapters.reports import Reports
 from services.reporting.domain.report import BookingReport, Period
-from services.reporting.domain.survey_periods import MalformedPeriod, SurveyHalves
 from services.reporting.domain.waiting_time import WaitingTimeReport
 from services.reporting.entrypoints.csv_export import CSV_MEDIA_TYPE, waiting_time_csv
+from services.reporting.entrypoints.http_common import (
+    Municipality,
+    SurveyHalf,
+    csv_response_headers,
+    not_found,
+    resolve_period,
+)
+from services.reporting.entrypoints.http_html import html_reports_router
+from services.reporting.entrypoints.http_period_reports import period_reports_router
+from services.reporting.settings import ReportingSettings
 
-Municipality = Annotated[str, Path(pattern=SLUG)]
 TargetOverride = Annotated[
     int | None,
     Query(ge=0, le=365, description="Overrides the municipality's registered target"),
 ]
-SurveyHalf = Annotated[
-    str | None,
-    Query(description="A survey half instead of from/to, e.g. 2025-H1", examples=["2025-H1"]),
-]
 
 
-def _not_found(municipality: str) -> HTTPException:
-    return HTTPException(
-        404, detail=f"no events have been reported for municipality {municipality!r}"
-    )
-
-
-def reporting_router(reports: BookingReports, halves: SurveyHalves) -> APIRouter:
+def reporting_router(reports: Reports, settings: ReportingSettings) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["reports"])
+    halves = settings.survey_halves
 
     @router.get("/municipalities/{municipality}/reports/bookings")
     async def booking_report(
@@ -41,26 +41,20 @@ def reporting_router(reports: BookingReports, halves: SurveyHalves) -> APIRouter
     ) -> BookingReport:
         """Bookings, cancellations and waiting working days per site and service, and in total."""
         try:
-            return await reports.booking_report(municipality, period, target_working_days)
+            return await reports.bookings.booking_report(municipality, period, target_working_days)
         except UnknownMunicipality:
-            raise _not_found(municipality) from None
+            raise not_found(municipality) from None
 
     async def waiting_time(
         municipality: str, period: Period, half: str | None, target_working_days: int | None
     ) -> WaitingTimeReport:
-        if half is not None:
-            if period.from_ is not None or period.to is not None:
-                raise HTTPException(422, detail="give either 'half' or 'from'/'to', not both")
-            try:
-                period = halves.labelled(half)
-            except MalformedPeriod as error:
-                raise HTTPException(422, detail=str(error)) from None
+        period = resolve_period(period, half, halves)
         try:
-            return await reports.waiting_time_report(
+            return await reports.bookings.waiting_time_report(
                 municipality, period, target_working_days, survey_half=half
             )
         except UnknownMunicipality:
-            raise _not_found(municipality) from None
+            raise not_found(municipality) from None
 
     @router.get("/municipalities/{municipality}/reports/waiting-time")
     async def waiting_time_report(
@@ -90,7 +84,9 @@ def reporting_router(reports: BookingReports, halves: SurveyHalves) -> APIRouter
         return Response(
             waiting_time_csv(report),
             media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers=csv_response_headers(name),
         )
 
+    router.include_router(period_reports_router(reports, settings))
+    router.include_router(html_reports_router(reports, settings))
     return router

@@ -1,4 +1,4 @@
-"""Replay: rebuilds a projection's read model from the start of the stream into fresh tables,
+"""Replay: rebuilds any projection's read model from the start of the stream into fresh tables,
 then puts them in place of the live ones in one transaction while the old ones kept serving.
 
 Guarantees:
@@ -13,47 +13,145 @@ Guarantees:
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
+import nats
 import structlog
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from events import Envelope, UndecodableEvent, decode
-from infra.database import apply_schema, create_pool
+from infra.database import apply_schema, create_pool, schema_sql
 from infra.projection import OUTAGES, Projection
+from infra.settings import ConnectionSettings
 from infra.streams import EVENTS_STREAM
-from services.reporting.adapters.booking_projection import ReportingProjection
-from services.reporting.adapters.read_model import (
-    content_hash,
-    create_empty,
-    quoted,
-    switch_over,
-)
 
 log = structlog.get_logger()
 
-REPLAYABLE: dict[str, Callable[[], Projection]] = {"reporting": ReportingProjection}
 REPLAY_LOCK = 7356002  # one replay at a time (pg_advisory_lock key)
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 class CannotReplay(ValueError):
-    """Unknown projection, or a replay of it already running."""
+    """Unknown projection, a malformed time, no nats-server, or a replay already running."""
 
 
-def replayable(projection_name: str) -> Projection:
-    if projection_name not in REPLAYABLE:
+@dataclass(frozen=True)
+class ReadModel:
+    """What replay needs to know of a projection: how to make it, the schema file that creates
+    its tables (`infra/sql/<schema_file>.sql`, idempotent), and per table the columns that the
+    event history alone decides (not wall-clock ones), for the content hash."""
+
+    projection: Callable[[], Projection]
+    schema_file: str
+    hashed_columns: Mapping[str, tuple[str, ...]]
+
+
+def quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def parse_until(text: str | None, option: str = "--until") -> datetime | None:
+    """ISO 8601; a time without an offset is Copenhagen local time."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
         raise CannotReplay(
-            f"no projection {projection_name!r} to replay; choose one of {', '.join(REPLAYABLE)}"
+            f"{option} {text!r} is not a time such as 2025-06-30 or 2025-06-30T23:59:59+02:00"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=COPENHAGEN)
+
+
+async def _quiet(_: Exception) -> None:
+    """Connection errors are reported once, by `connected_to_nats`, not as tracebacks."""
+
+
+@asynccontextmanager
+async def connected_to_nats(settings: ConnectionSettings) -> AsyncIterator[NatsClient]:
+    """A NATS connection for a developer command; `CannotReplay` with a hint if none."""
+    nats_url = settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}"
+    try:
+        nc = await nats.connect(
+            nats_url, connect_timeout=2, max_reconnect_attempts=1, error_cb=_quiet
         )
-    return REPLAYABLE[projection_name]()
+    except Exception as error:
+        raise CannotReplay(
+            f"no nats-server at {nats_url} ({error}): start `borgerservice up` or set NATS_URL"
+        ) from None
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+def replayable(name: str, registry: Mapping[str, ReadModel]) -> ReadModel:
+    if name not in registry:
+        raise CannotReplay(f"no projection {name!r} to replay; choose one of {', '.join(registry)}")
+    return registry[name]
+
+
+async def content_hash(connection: asyncpg.Connection, schema: str, model: ReadModel) -> str:
+    """md5 over every table's rows in a fixed order: equal hashes mean equal read models."""
+    table_hashes = []
+    async with connection.transaction():
+        await connection.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps print the same
+        for table, columns in model.hashed_columns.items():
+            row = f"row({', '.join(columns)})::text"
+            table_hashes.append(
+                await connection.fetchval(
+                    f"SELECT md5(coalesce(string_agg({row}, E'\\n' ORDER BY {row}), '')) "
+                    f"FROM {quoted(schema)}.{quoted(table)}"
+                )
+            )
+    return hashlib.md5("".join(table_hashes).encode()).hexdigest()
+
+
+async def create_empty(connection: asyncpg.Connection, schema: str, model: ReadModel) -> None:
+    """A fresh schema holding empty read-model tables, replacing any earlier one of that name;
+    the connection then reads and writes there (its `search_path`)."""
+    await connection.execute(
+        f"DROP SCHEMA IF EXISTS {quoted(schema)} CASCADE; CREATE SCHEMA {quoted(schema)}"
+    )
+    await connection.execute(f"SET search_path TO {quoted(schema)}")
+    await connection.execute(schema_sql(model.schema_file))
+
+
+async def switch_over(connection: asyncpg.Connection, built: str, live: str, previous: str) -> None:
+    """Inside the caller's transaction: every table built becomes the live one of its name, and
+    the live ones move to `previous`. Readers wait for the commit, then see the new tables; they
+    never see a mix or an empty model."""
+    tables = [
+        row["tablename"]
+        for row in await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", built
+        )
+    ]
+    live_tables = ", ".join(f"{quoted(live)}.{quoted(table)}" for table in tables)
+    await connection.execute(f"LOCK TABLE {live_tables} IN ACCESS EXCLUSIVE MODE")
+    await connection.execute(
+        f"DROP SCHEMA IF EXISTS {quoted(previous)} CASCADE; CREATE SCHEMA {quoted(previous)}"
+    )
+    for table in tables:
+        await connection.execute(
+            f"ALTER TABLE {quoted(live)}.{quoted(table)} SET SCHEMA {quoted(previous)}"
+        )
+        await connection.execute(
+            f"ALTER TABLE {quoted(built)}.{quoted(table)} SET SCHEMA {quoted(live)}"
+        )
+    await connection.execute(f"DROP SCHEMA {quoted(built)}")
 
 
 @dataclass(frozen=True)
@@ -159,7 +257,7 @@ class _Rebuild:
 
 
 async def replay(
-    projection_name: str,
+    model: ReadModel,
     js: JetStreamContext,
     database_url: str,
     until: datetime | None = None,
@@ -167,17 +265,17 @@ async def replay(
     batch: int = 500,
     echo: Callable[[str], None] = print,
 ) -> ReplayResult:
-    """Rebuilds `projection_name` from the start of the stream; see the module docstring."""
-    projection = replayable(projection_name)
+    """Rebuilds `model` from the start of the stream; see the module docstring."""
+    projection = model.projection()
     connection = await asyncpg.connect(database_url)
     consumer = None
     try:
         if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", REPLAY_LOCK):
             raise CannotReplay("another replay is running")
         live = await connection.fetchval("SELECT current_schema()")
-        await _ensure_live_schema(database_url)
+        await _ensure_live_schema(database_url, model)
         built = f"{projection.name}_as_of" if until else f"{projection.name}_replay"
-        await create_empty(connection, built)
+        await create_empty(connection, built, model)
 
         end_at_start = (await js.stream_info(EVENTS_STREAM)).state.last_seq
         info = await js.add_consumer(EVENTS_STREAM, _from_the_start(projection))
@@ -218,7 +316,7 @@ async def replay(
             events=rebuild.applied,
             skipped=rebuild.skipped,
             seconds=time.monotonic() - rebuild.started,
-            content_hash=await content_hash(connection, schema),
+            content_hash=await content_hash(connection, schema, model),
         )
         echo(
             f"{projection.name}: {result.events:,} events applied, {result.skipped:,} skipped, "
@@ -244,11 +342,11 @@ def _from_the_start(projection: Projection) -> ConsumerConfig:
     )
 
 
-async def _ensure_live_schema(database_url: str) -> None:
+async def _ensure_live_schema(database_url: str, model: ReadModel) -> None:
     """The live tables exist even if the service never started: there is always one to replace."""
     pool = await create_pool(database_url, min_size=1, max_size=1)
     try:
-        await apply_schema(pool, "platform", "reporting")
+        await apply_schema(pool, "platform", model.schema_file)
     finally:
         await pool.close()
 
