@@ -46,6 +46,8 @@ class EmbeddedNats:
     data_dir: Path
     port: int = field(default_factory=free_port)
     server_name: str = "borgerservice"
+    # The `accounts` block (infra/nats_accounts.py); None runs one open account, as tests do.
+    accounts_config: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -58,13 +60,16 @@ class EmbeddedNats:
 
     def write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(
-            CONFIG_TEMPLATE.format(
-                server_name=self.server_name,
-                port=self.port,
-                store_dir=(self.data_dir / "jetstream").resolve(),
-            )
+        config = CONFIG_TEMPLATE.format(
+            server_name=self.server_name,
+            port=self.port,
+            store_dir=(self.data_dir / "jetstream").resolve(),
         )
+        # It may hold passwords: readable by this user only.
+        descriptor = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(config + (self.accounts_config or ""))
         return self.config_path
 
     @property

@@ -18,6 +18,7 @@ from nats.aio.client import Client as NatsClient
 
 from infra.database import ensure_database
 from infra.http import build_api
+from infra.nats_accounts import ensure_municipality_consumers, load_or_create
 from infra.nats_server import EmbeddedNats
 from infra.settings import ConnectionSettings
 from infra.streams import ensure_streams
@@ -33,25 +34,38 @@ class Service(Protocol):
 
 @dataclass
 class Platform:
-    nats_url: str
+    nats_url: str  # with the platform account's credentials: for services, never to print
     nc: NatsClient
     embedded: EmbeddedNats | None
 
 
+def embedded_nats(settings: ConnectionSettings) -> tuple[EmbeddedNats, str]:
+    """The embedded nats-server with one account per municipality (infra/nats_accounts.py),
+    and the URL with the platform's credentials."""
+    data_dir = settings.var_dir / "nats"
+    accounts = load_or_create(
+        data_dir / "accounts.json", settings.bus_municipalities(), settings.nats_shared_exports
+    )
+    config = accounts.accounts_config(no_auth_platform=settings.nats_local_no_auth)
+    server = EmbeddedNats(data_dir, port=settings.nats_port, accounts_config=config)
+    return server, accounts.platform.url(server.url)
+
+
 @asynccontextmanager
 async def platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
-    """NATS (embedded unless `NATS_URL` is set), the database and the streams, ready to use."""
+    """NATS (embedded unless `NATS_URL` is set), the database, the streams and each
+    municipality's consumer of its own events, ready to use."""
     embedded = None
     nats_url = settings.nats_url
     if nats_url is None:
-        embedded = EmbeddedNats(settings.var_dir / "nats", port=settings.nats_port)
+        embedded, nats_url = embedded_nats(settings)
         await embedded.astart()
-        nats_url = embedded.url
     try:
         await ensure_database(settings.database_url)
         nc = await nats.connect(nats_url, name="borgerservice", max_reconnect_attempts=-1)
         try:
             await ensure_streams(nc.jetstream())
+            await ensure_municipality_consumers(nc.jetstream(), settings.bus_municipalities())
             yield Platform(nats_url, nc, embedded)
         finally:
             await nc.close()

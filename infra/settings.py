@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/borgerservice"
@@ -20,6 +23,22 @@ class ConnectionSettings(BaseSettings):
     nats_url: str | None = None
     nats_port: int = DEFAULT_NATS_PORT  # of the embedded nats-server
     var_dir: Path = Path("var")
+    # Municipalities that get their own NATS account; empty means those seeded from
+    # services/booking/seed/. A new one needs a restart (or reload) of the nats-server.
+    municipalities: list[str] = Field(default_factory=list)
+    # What each municipality shares with the SHARED account (regional reporting, SMS
+    # gateway), as `<aggregate>.<event or *>`, e.g. {"slagelse": ["sms.*"]}. Default: nothing.
+    nats_shared_exports: dict[str, list[str]] = Field(default_factory=dict)
+    # The embedded nats-server, which listens on 127.0.0.1 only, lets local tools (`nats`
+    # CLI, `borgerservice replay`) in without credentials, as the platform. Services always
+    # connect with the platform's credentials.
+    nats_local_no_auth: bool = True
+    # Abuse limits of the citizens' HTTP API (infra/ratelimit.py); 0 turns one off.
+    rate_limit_per_ip_per_minute: int = Field(default=120, ge=0)
+    rate_limit_per_phone_per_hour: int = Field(default=10, ge=0)
+
+    def bus_municipalities(self) -> list[str]:
+        return self.municipalities or seeded_municipalities()
 
     @property
     def database_name(self) -> str:
@@ -39,3 +58,16 @@ class ConnectionSettings(BaseSettings):
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_PRE_PING": "y",
         }
+
+
+def seeded_municipalities() -> list[str]:
+    """The ids of the municipalities in services/booking/seed/, read without importing it."""
+    spec = importlib.util.find_spec("services.booking.seed")
+    if spec is None or spec.origin is None:
+        return []
+    found = []
+    for path in sorted(Path(spec.origin).parent.glob("*.toml")):
+        document = tomllib.loads(path.read_text())
+        if "municipality" in document:
+            found.append(str(document["municipality"]["id"]))
+    return found

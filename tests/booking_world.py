@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from infra.staff_tokens import Role, StaffTokens
 from services.booking.application import BookingApplication
 from services.booking.domain.opening_hours import COPENHAGEN, OpeningHours
 
 MUNICIPALITY = "slagelse"
 SITE = "korsoer"
-STAFF_TOKEN = "slagelse-staff-token"
-STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}", "X-Staff-Account": "mette"}
+# Each municipality's staff token signing key (STAFF_TOKENS).
+STAFF_KEYS = {
+    MUNICIPALITY: "slagelse-staff-signing-key-for-tests-only",
+    "herning": "herning-staff-signing-key-for-tests-only",
+}
+
+
+def staff_headers(
+    municipality: str = MUNICIPALITY, role: Role = Role.STAFF, account: str = "mette"
+) -> dict[str, str]:
+    token = StaffTokens(STAFF_KEYS).issue(municipality, account, role, timedelta(days=7))
+    return {"Authorization": f"Bearer {token}"}
+
+
+STAFF = staff_headers()
 DAY = date(2030, 3, 4)  # a Monday
 FIRST_TIME = datetime(2030, 3, 4, 10, 0, tzinfo=COPENHAGEN)
 HOURS = OpeningHours.parse(

@@ -14,7 +14,7 @@ from infra.http import build_api
 from infra.nats_server import EmbeddedNats
 from services.booking.service import ERROR_STATUSES, BookingService
 from services.booking.settings import BookingSettings
-from tests.booking_world import MUNICIPALITY, STAFF_TOKEN
+from tests.booking_world import STAFF_KEYS
 from tests.support import running_in_background
 
 
@@ -25,7 +25,9 @@ async def booking_service(
     settings = BookingSettings(
         database_url=database_url,
         nats_url=nats_server.url,
-        staff_tokens={MUNICIPALITY: STAFF_TOKEN, "herning": "herning-staff-token"},
+        staff_tokens=STAFF_KEYS,
+        rate_limit_per_ip_per_minute=1_000_000,  # limits have their own tests
+        rate_limit_per_phone_per_hour=1_000_000,
     )
     service = await BookingService.start(settings, nc)
     yield service

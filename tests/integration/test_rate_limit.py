@@ -1,0 +1,102 @@
+"""Abuse limits on the citizens' API: per client address and per phone number."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from infra.http import build_api
+from services.booking.service import ERROR_STATUSES, BookingService
+from tests.booking_world import MUNICIPALITY, SITE, booking_body, later, seed_world
+
+AVAILABILITY = f"/api/v1/municipalities/{MUNICIPALITY}/availability"
+BOOKINGS = f"/api/v1/municipalities/{MUNICIPALITY}/bookings"
+FREE_TIMES = {"service": "pas", "site": SITE}
+
+
+@pytest.fixture
+def limited(booking_service: BookingService) -> Callable[[int, int], FastAPI]:
+    """The booking API with these limits (requests per minute per address, bookings per hour
+    per phone number)."""
+
+    def api(per_ip: int, per_phone: int) -> FastAPI:
+        settings = booking_service.settings.model_copy(
+            update={
+                "rate_limit_per_ip_per_minute": per_ip,
+                "rate_limit_per_phone_per_hour": per_phone,
+            }
+        )
+        service = dataclasses.replace(booking_service, settings=settings)
+        return build_api("test", [service.router()], ERROR_STATUSES)
+
+    return api
+
+
+@pytest.fixture
+async def client_at() -> AsyncIterator[Callable[[FastAPI, str], httpx.AsyncClient]]:
+    """A client of `app` calling from address `ip`."""
+    opened: list[httpx.AsyncClient] = []
+
+    def client(app: FastAPI, ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 50_000))
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://test"))
+        return opened[-1]
+
+    yield client
+    for each in opened:
+        await each.aclose()
+
+
+async def test_normal_use_passes(
+    limited: Callable[[int, int], FastAPI],
+    client_at: Callable[[FastAPI, str], httpx.AsyncClient],
+    booking_service: BookingService,
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app)
+    citizen = client_at(limited(20, 3), "192.0.2.1")
+    for _ in range(5):
+        assert (await citizen.get(AVAILABILITY, params=FREE_TIMES)).status_code == 200
+    booked = await citizen.post(BOOKINGS, json=booking_body())
+    assert booked.status_code == 201, booked.text
+    assert (await citizen.get(f"/api/v1/bookings/{booked.json()['booking_id']}")).status_code != 429
+
+
+async def test_a_burst_from_one_address_gets_429_with_retry_after(
+    limited: Callable[[int, int], FastAPI],
+    client_at: Callable[[FastAPI, str], httpx.AsyncClient],
+    booking_service: BookingService,
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app)
+    app = limited(10, 0)
+    burst = client_at(app, "192.0.2.1")
+    statuses = [(await burst.get(AVAILABILITY, params=FREE_TIMES)).status_code for _ in range(13)]
+    assert statuses == [200] * 10 + [429] * 3
+    refused = await burst.get(AVAILABILITY, params=FREE_TIMES)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 6  # 10 a minute: one more in 6 s
+    neighbour = client_at(app, "192.0.2.2")
+    assert (await neighbour.get(AVAILABILITY, params=FREE_TIMES)).status_code == 200
+
+
+async def test_bookings_for_one_phone_number_are_limited_from_any_address(
+    limited: Callable[[int, int], FastAPI],
+    client_at: Callable[[FastAPI, str], httpx.AsyncClient],
+    booking_service: BookingService,
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app)
+    app = limited(1000, 2)
+    first, second = client_at(app, "192.0.2.10"), client_at(app, "198.51.100.7")
+    for client, minutes, phone in ((first, 0, "20 30 40 50"), (second, 15, "+45 20304050")):
+        body = booking_body(starts_at=later(minutes).isoformat(), phone=phone)
+        assert (await client.post(BOOKINGS, json=body)).status_code != 429
+    same_number = booking_body(starts_at=later(30).isoformat(), phone="0045 20 30 40 50")
+    refused = await second.post(BOOKINGS, json=same_number)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 60  # 2 an hour: the next in half an hour
+    other_number = booking_body(starts_at=later(30).isoformat(), phone="20 30 40 51")
+    assert (await second.post(BOOKINGS, json=other_number)).status_code == 201
