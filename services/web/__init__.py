@@ -1,0 +1,1 @@
+"""The pages citizens and staff use: server-rendered HTML in Danish over the JSON APIs."""

@@ -1,0 +1,85 @@
+"""What every page shares: the Danish templates, and the one place where an API that is
+down, a booking that is not found or a staff login that has run out become a page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.web import danish
+from services.web.adapters.api import ApiError, ApiUnavailable
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+log = structlog.get_logger()
+
+
+class LoginRequired(Exception):
+    """The staff page needs a (new) staff login for this municipality."""
+
+    def __init__(self, municipality: str) -> None:
+        super().__init__(municipality)
+        self.municipality = municipality
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        clock=danish.clock, day_name=danish.day_name, when=danish.when, local=danish.local
+    )
+    env.globals.update(STATUSES=danish.STATUSES, CHANNELS=danish.CHANNELS)
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    page = ENVIRONMENT.get_template(template).render(request=request, **context)
+    return HTMLResponse(page, status_code=status_code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    """After a form is posted: the browser fetches `url`, so a reload posts nothing twice."""
+    return RedirectResponse(url, status_code=303)
+
+
+def login_url(municipality: str) -> str:
+    return f"/staff/{municipality}/login"
+
+
+class PageRoute(APIRoute):
+    """A page route: failures of the APIs behind it are shown as a page, not a traceback."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            municipality = str(request.path_params.get("municipality", ""))
+            try:
+                return await handle(request)
+            except LoginRequired as needed:
+                return see_other(login_url(needed.municipality))
+            except ApiError as refused:
+                if refused.status == 401 and municipality:
+                    return see_other(login_url(municipality) + "?udloebet=1")
+                if refused.status == 404:
+                    return render(request, "error.html", 404, problem="not_found")
+                raise
+            except ApiUnavailable as failure:
+                log.warning("web.api_unavailable", error=str(failure))
+                return render(request, "error.html", 502, problem="unavailable")
+
+        return page

@@ -1,0 +1,46 @@
+"""The web service's composition root: one HTTP client to the APIs, and the page routes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import httpx
+from fastapi import APIRouter
+
+from services.web.adapters.api import Api
+from services.web.entrypoints.citizen import citizen_router
+from services.web.entrypoints.dashboard import dashboard_router
+from services.web.entrypoints.manage import manage_router
+from services.web.entrypoints.staff import staff_router
+from services.web.settings import WebSettings
+
+
+@dataclass
+class WebService:
+    settings: WebSettings
+    client: httpx.AsyncClient
+
+    @classmethod
+    def start(
+        cls, settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> WebService:
+        client = httpx.AsyncClient(timeout=settings.api_timeout_seconds, transport=transport)
+        return cls(settings, client)
+
+    @property
+    def api(self) -> Api:
+        return Api(self.client, self.settings.booking_api_url, self.settings.reporting_api_url)
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        for pages in (citizen_router, manage_router, staff_router, dashboard_router):
+            router.include_router(pages(self.api, self.settings))
+        return router
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Nothing in the background: the pages only answer requests."""
+        await stop.wait()
+
+    async def close(self) -> None:
+        await self.client.aclose()
