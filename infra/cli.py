@@ -11,18 +11,24 @@ import typer
 from fastapi import APIRouter
 
 from events.schema import write_json_schemas
+from infra.bench.cli import bench
+from infra.nats_accounts import without_credentials
+from infra.replay import CannotReplay, ReadModel, connected_to_nats, parse_until, replayable
 from infra.runtime import Service, platform, serve_until_stopped
 from infra.settings import ConnectionSettings
+from infra.staff_cli import demo_staff_keys, demo_staff_tokens, staff_app
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.notifications.entrypoints.cli import sms_app
-from services.reporting.entrypoints.cli import replay_app
+from services.reporting.entrypoints.events_cli import events_app
 
 app = typer.Typer(help="Borgerservice booking: appointment booking for Danish municipalities.")
 app.add_typer(sms_app, name="sms", help="The SMS messages sent to citizens.")
-app.add_typer(replay_app)  # `borgerservice replay <projection> [--until TIME]`
+app.add_typer(events_app, name="events")  # `borgerservice events tail|export`
+app.add_typer(staff_app, name="staff")  # `borgerservice staff token --municipality m ...`
+app.command()(bench)  # `borgerservice bench [SCENARIO...] [--quick] [--json]`
 
-SERVICES = ("booking", "notifications", "reporting")
-DEFAULT_PORTS = {"booking": 8000, "notifications": 8002, "reporting": 8001}
+SERVICES = ("booking", "notifications", "reporting", "web")
+DEFAULT_PORTS = {"booking": 8000, "notifications": 8002, "reporting": 8001, "web": 8003}
 DEMO_DAYS = 30
 
 
@@ -34,6 +40,8 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
     from services.notifications.settings import NotificationsSettings
     from services.reporting.service import ReportingService
     from services.reporting.settings import ReportingSettings
+    from services.web.service import WebService
+    from services.web.settings import WebSettings
 
     settings = ConnectionSettings()
     async with platform(settings) as shared:
@@ -43,23 +51,32 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
         if "booking" in names:
             booking_settings = BookingSettings(nats_url=shared.nats_url)
             if demo and not booking_settings.staff_tokens:
-                demo_tokens = {m: f"demo-staff-{m}" for m in DEMO_MUNICIPALITIES}
-                booking_settings = booking_settings.model_copy(update={"staff_tokens": demo_tokens})
+                demo_keys = demo_staff_keys(DEMO_MUNICIPALITIES)
+                booking_settings = booking_settings.model_copy(update={"staff_tokens": demo_keys})
             booking = await BookingService.start(booking_settings, shared.nc)
             services.append(booking)
             routers.append(booking.router())
         if "notifications" in names:
-            services.append(
-                await NotificationsService.start(
-                    NotificationsSettings(nats_url=shared.nats_url), shared.nc
+            notification_settings = NotificationsSettings(nats_url=shared.nats_url)
+            if "public_base_url" not in notification_settings.model_fields_set:
+                # the links in the SMS point at this process's own pages unless told otherwise
+                notification_settings = notification_settings.model_copy(
+                    update={"public_base_url": f"http://127.0.0.1:{port}"}
                 )
-            )
+            notifications = await NotificationsService.start(notification_settings, shared.nc)
+            services.append(notifications)
+            routers.append(notifications.router())  # delivery receipts, opt-outs
         if "reporting" in names:
             reporting = await ReportingService.start(
                 ReportingSettings(nats_url=shared.nats_url), shared.nc
             )
             services.append(reporting)
             routers.append(reporting.router())
+        if "web" in names:  # the pages; they reach the APIs over HTTP, here on this port
+            listed = DEMO_MUNICIPALITIES if demo else ()
+            web = WebService.start(WebSettings().beside(port, names, listed))
+            services.append(web)
+            routers.append(web.router())
         if demo and booking is not None:
             today = datetime.now(COPENHAGEN).date()
             for municipality in DEMO_MUNICIPALITIES:
@@ -70,13 +87,17 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             base = f"http://127.0.0.1:{port}"
             typer.echo(f"Borgerservice is running ({', '.join(names)})")
             typer.echo(f"  API docs     {base}/docs")
+            if "web" in names:
+                typer.echo(f"  pages        {base}/")
             if demo:
                 for municipality in DEMO_MUNICIPALITIES:
                     availability = f"{base}/api/v1/municipalities/{municipality}/availability"
                     typer.echo(f"  {municipality:<12} {availability}")
                 typer.echo(f"  report       {base}/api/v1/municipalities/slagelse/reports/bookings")
-                typer.echo("  staff token  'Authorization: Bearer demo-staff-<municipality>'")
-            typer.echo(f"  NATS         {shared.nats_url}")
+                staff_keys = booking.settings.staff_tokens if booking is not None else {}
+                for municipality, token in demo_staff_tokens(staff_keys).items():
+                    typer.echo(f"  staff        {municipality:<12} Authorization: Bearer {token}")
+            typer.echo(f"  NATS         {without_credentials(shared.nats_url)}")
             typer.echo("  SMS outbox   borgerservice sms outbox")
             typer.echo("Stop with Ctrl-C.")
 
@@ -158,3 +179,52 @@ async def _ensure_database() -> None:
     from infra.database import ensure_database
 
     await ensure_database(ConnectionSettings().database_url)
+
+
+def replayable_read_models() -> dict[str, ReadModel]:
+    """Every projection `replay` can rebuild, by name."""
+    from services.booking.adapters.availability import AvailabilityProjection
+    from services.reporting.adapters.read_model import READ_MODEL as REPORTING
+
+    # The availability read model's columns the history decides (its owner may move this
+    # beside the projection).
+    availability_columns = (
+        "municipality",
+        "site",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "seats_left",
+        "services",
+        "closed",
+    )
+    availability = ReadModel(
+        AvailabilityProjection, "availability", {"availability_slot": availability_columns}
+    )
+    return {"reporting": REPORTING, "availability": availability}
+
+
+@app.command("replay")
+def replay_command(
+    projection: Annotated[str, typer.Argument(help="The projection: reporting or availability")],
+    until: Annotated[
+        str | None,
+        typer.Option(help="Stop at the first event after this time (ISO 8601; local if no offset)"),
+    ] = None,
+) -> None:
+    """Rebuilds a projection from the start of the stream into fresh tables and switches over
+    atomically while the old ones keep serving; with --until, builds the state as it was then,
+    beside the live one. Prints progress and throughput (events/s)."""
+    from infra.replay import replay
+
+    async def run(model: ReadModel, moment: datetime | None) -> None:
+        settings = ConnectionSettings()
+        async with connected_to_nats(settings) as nc:
+            await replay(model, nc.jetstream(), settings.database_url, moment, echo=typer.echo)
+
+    try:
+        model = replayable(projection, replayable_read_models())
+        asyncio.run(run(model, parse_until(until)))
+    except CannotReplay as error:
+        typer.echo(f"replay: {error}", err=True)
+        raise typer.Exit(2) from None

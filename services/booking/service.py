@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 from fastapi import APIRouter
@@ -13,15 +14,18 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
+from infra.manage_token import ManageTokens
 from infra.projection import ProjectionRunner
+from infra.ratelimit import citizen_rate_limit
 from services.booking.adapters.availability import AvailabilityProjection
+from services.booking.adapters.deadlines import DeadlineRunner, DeadlinesProjection
 from services.booking.adapters.relay import Relay
 from services.booking.application import BookingApplication
 from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.entrypoints.citizen_http import citizen_router
 from services.booking.entrypoints.http import booking_router
 from services.booking.entrypoints.nats_commands import register_command_handlers
 from services.booking.entrypoints.staff_http import staff_router
-from services.booking.manage_token import ManageTokens
 from services.booking.settings import BookingSettings
 
 ERROR_STATUSES: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, Invalid: 422}
@@ -41,8 +45,13 @@ class BookingService:
         if settings.nats_url is None:
             raise ValueError("BookingService needs settings.nats_url")
         pool = await create_pool(settings.database_url)
-        await apply_schema(pool, "platform", "availability")
-        app = await asyncio.to_thread(BookingApplication, settings.eventsourcing_env())
+        await apply_schema(pool, "platform", "availability", "deadlines")
+        app = await asyncio.to_thread(
+            BookingApplication,
+            settings.eventsourcing_env(),
+            hold_ttl=timedelta(minutes=settings.hold_minutes),
+            offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
+        )
         tokens = ManageTokens(settings.manage_token_secret)
         broker = NatsBroker(settings.nats_url, logger=None)
         register_command_handlers(broker, app, tokens)
@@ -53,7 +62,14 @@ class BookingService:
         router.include_router(
             booking_router(
                 self.app, self.pool, self.tokens, self.settings.availability_horizon_days
-            )
+            ),
+            dependencies=[citizen_rate_limit(self.settings)],  # 429 beyond the abuse limits
+        )
+        router.include_router(
+            citizen_router(
+                self.app, self.pool, self.tokens, self.settings.availability_horizon_days
+            ),
+            dependencies=[citizen_rate_limit(self.settings)],
         )
         router.include_router(staff_router(self.app, self.settings.staff_tokens))
         return router
@@ -64,11 +80,23 @@ class BookingService:
     def availability(self) -> ProjectionRunner:
         return ProjectionRunner(AvailabilityProjection(), self.js, self.pool)
 
+    def deadlines(self) -> ProjectionRunner:
+        return ProjectionRunner(DeadlinesProjection(), self.js, self.pool)
+
+    def deadline_runner(self) -> DeadlineRunner:
+        return DeadlineRunner(self.app, self.pool)
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Commands over NATS, the relay and the availability projection, until `stop`."""
+        """Commands over NATS, the relay, the availability projection and the deadlines
+        (holds, waitlist offers, acute release), until `stop`."""
         await self.broker.start()
         try:
-            await asyncio.gather(self.relay().run(stop), self.availability().run(stop))
+            await asyncio.gather(
+                self.relay().run(stop),
+                self.availability().run(stop),
+                self.deadlines().run(stop),
+                self.deadline_runner().run(stop),
+            )
         finally:
             await self.broker.stop()
 

@@ -66,7 +66,11 @@ async def test_unknown_municipality_site_or_time_is_refused_clearly(
     assert no_site.status_code == 404
     assert "roskilde" in no_site.json()["detail"]
     off_hours = await api.post(BOOKINGS, json=booking_body(starts_at=later(7).isoformat()))
-    assert off_hours.status_code == 404
+    assert off_hours.status_code == 422
+    assert "outside opening hours" in off_hours.json()["detail"]
+    holiday = await api.post(BOOKINGS, json=booking_body(starts_at="2030-12-25T10:00:00+01:00"))
+    assert holiday.status_code == 422
+    assert "public holiday" in holiday.json()["detail"]
     wrong_service = await api.post(BOOKINGS, json=booking_body(service="vielse"))
     assert wrong_service.status_code == 404
     assert "vielse" in wrong_service.json()["detail"]

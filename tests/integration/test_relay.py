@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 
 from infra.streams import EVENTS_STREAM, ensure_streams
 from services.booking.adapters.relay import NOTIFICATION_ID_HEADER, Relay, StreamAheadOfStore
+from services.booking.adapters.wire import is_internal
 from services.booking.commands import BookTime
 from services.booking.service import BookingService
 from tests.booking_world import FIRST_TIME, MUNICIPALITY, SITE, seed_world
@@ -31,7 +32,7 @@ async def book_some(service: BookingService, count: int) -> None:
                     service="pas",
                     starts_at=FIRST_TIME + timedelta(minutes=15 * (i % 4)),
                     citizen_name=f"Borger {i}",
-                    phone="+4520304050",
+                    phone=f"+45203040{i:02d}",  # one citizen each (the limit)
                 )
             )
 
@@ -50,10 +51,11 @@ async def stream_contents(js: JetStreamContext) -> list[tuple[int, str]]:
 
 
 async def stored_notification_ids(service: BookingService) -> list[int]:
+    """The stored events that belong on the bus (the service's internal ones do not)."""
     notifications = await asyncio.to_thread(
         service.app.recorder.select_notifications, start=0, limit=10_000, inclusive_of_start=False
     )
-    return [n.id for n in notifications]
+    return [n.id for n in notifications if not is_internal(service.app.mapper.to_domain_event(n))]
 
 
 async def relay_all(relay: Relay) -> None:
@@ -94,7 +96,7 @@ async def test_relay_killed_between_publish_and_recording_position_does_not_dupl
     with pytest.raises(RelayKilled):
         await doomed.relay_once()
     assert await booking_service.pool.fetchval("SELECT count(*) FROM relay_position") == 0
-    assert len(await stream_contents(js)) == 5  # published, position not recorded
+    assert 0 < len(await stream_contents(js)) <= 5  # published, position not recorded
 
     restarted = Relay(booking_service.app, js, booking_service.pool, batch=5)
     await restarted.resume()
@@ -102,7 +104,9 @@ async def test_relay_killed_between_publish_and_recording_position_does_not_dupl
     on_stream = await stream_contents(js)
     assert [n for n, _ in on_stream] == await stored_notification_ids(booking_service)
     recorded = await booking_service.pool.fetchval("SELECT notification_id FROM relay_position")
-    assert recorded == on_stream[-1][0]
+    # the position passes the service's internal events too, published or not
+    assert recorded == await asyncio.to_thread(booking_service.app.recorder.max_notification_id)
+    assert recorded >= on_stream[-1][0]
 
 
 async def test_gaps_in_notification_ids_are_relayed_past(

@@ -47,7 +47,11 @@ async def test_thousand_attempts_for_hundred_seats_exactly_hundred_succeed(
         *(
             api.post(
                 f"/api/v1/municipalities/{MUNICIPALITY}/bookings",
-                json=booking_body(starts_at=times[i % len(times)], citizen_name=f"Borger {i}"),
+                json=booking_body(
+                    starts_at=times[i % len(times)],
+                    citizen_name=f"Borger {i}",
+                    phone=f"+45 2030{i:04d}",  # one citizen each: the limit is per citizen
+                ),
             )
             for i in range(ATTEMPTS)
         )

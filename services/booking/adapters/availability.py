@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,13 +11,29 @@ from typing import Any
 import asyncpg
 
 from events import Envelope
-from events.schedule import DayOpened, SeatReleased, SeatTaken
+from events.schedule import (
+    AcuteSeatsReleased,
+    DayClosed,
+    DayOpened,
+    HoldReleased,
+    SeatHeld,
+    SeatReleased,
+    SeatTaken,
+)
 from services.booking.domain.opening_hours import COPENHAGEN
+
+SET_SEATS_LEFT = (
+    "UPDATE availability_slot SET seats_left = $4 "
+    "WHERE municipality = $1 AND site = $2 AND starts_at = $3"
+)
 
 
 class AvailabilityProjection:
-    """Seats left per time. `seats_left` on each event is absolute, so applying it again is
-    harmless; the runner applies events in stream order."""
+    """Seats citizens can book per time. Every schedule event carries `seats_left` as an
+    absolute figure, so applying one again is harmless; the runner applies them in stream
+    order. Acute seats are staff's: citizens never see them, so only `seats_left` is shown.
+    Closed times (`day_closed`, all or part of a day) stay closed whatever seat changes
+    follow, such as the seats their bulk cancellation gives back."""
 
     name = "availability"
     subjects = ("bs.*.schedule.*",)
@@ -32,14 +50,23 @@ class AvailabilityProjection:
                     for s in data.slots
                 ],
             )
-        elif isinstance(data, SeatTaken | SeatReleased):
+        elif isinstance(data, SeatTaken | SeatReleased | SeatHeld | HoldReleased):
             await connection.execute(
-                "UPDATE availability_slot SET seats_left = $4 "
-                "WHERE municipality = $1 AND site = $2 AND starts_at = $3",
+                SET_SEATS_LEFT, event.municipality, event.site, data.starts_at, data.seats_left
+            )
+        elif isinstance(data, AcuteSeatsReleased):
+            await connection.executemany(
+                SET_SEATS_LEFT,
+                [(event.municipality, event.site, s.starts_at, s.seats_left) for s in data.slots],
+            )
+        elif isinstance(data, DayClosed):
+            await connection.execute(
+                "UPDATE availability_slot SET closed = true WHERE municipality = $1 "
+                "AND site = $2 AND starts_at >= $3 AND starts_at < $4",
                 event.municipality,
                 event.site,
-                data.starts_at,
-                data.seats_left,
+                data.closed_from,
+                data.closed_until,
             )
         else:
             raise ValueError(f"availability cannot apply {event.type}")
@@ -65,7 +92,8 @@ async def free_times(
 ) -> list[FreeTime]:
     rows = await pool.fetch(
         "SELECT site, starts_at, ends_at, seats_left FROM availability_slot "
-        "WHERE municipality = $1 AND seats_left > 0 AND starts_at >= $2 AND starts_at < $3 "
+        "WHERE municipality = $1 AND seats_left > 0 AND NOT closed "
+        "AND starts_at >= $2 AND starts_at < $3 "
         "AND ($4::text IS NULL OR $4 = ANY(services)) AND ($5::text IS NULL OR site = $5) "
         "ORDER BY starts_at, site LIMIT $6",
         municipality,
@@ -84,3 +112,18 @@ async def free_times(
         )
         for row in rows
     ]
+
+
+class KnownMunicipalities:
+    """Whether a municipality exists, answered from memory once it has been found: a
+    municipality is never removed, so a free-time query reads no aggregate. `lookup` raises
+    for an unknown one (asked each time, so a newly registered one is found at once)."""
+
+    def __init__(self, lookup: Callable[[str], object]) -> None:
+        self._lookup = lookup
+        self._known: set[str] = set()
+
+    async def check(self, municipality: str) -> None:
+        if municipality not in self._known:
+            await asyncio.to_thread(self._lookup, municipality)
+            self._known.add(municipality)

@@ -147,11 +147,14 @@ class DeadlineRunner:
         pool: asyncpg.Pool,
         interval: float = 1.0,
         clock: Callable[[], datetime] | None = None,
+        guarantee_every: timedelta = timedelta(seconds=10),
     ) -> None:
         self.app = app
         self.pool = pool
         self.interval = interval
         self.clock = clock or app.clock
+        self.guarantee_every = guarantee_every
+        self._guarantee_checked: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -167,7 +170,35 @@ class DeadlineRunner:
         async with self.pool.acquire() as connection, connection.transaction():
             if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", FIRING_LOCK):
                 return 0  # another instance is firing
-            return await self._fire_due(connection) + await self._offer_freed(connection)
+            changed = await self._fire_due(connection) + await self._offer_freed(connection)
+            now = self.clock()
+            if self._guarantee_checked is None or now - self._guarantee_checked >= (
+                self.guarantee_every
+            ):
+                self._guarantee_checked = now
+                changed += await self.watch_guarantees(connection)
+            return changed
+
+    async def watch_guarantees(self, connection: asyncpg.Connection) -> int:
+        """The first free time of every service at every site (from the availability read
+        model), compared with the target by each site's WaitingGuarantee aggregate."""
+        rows = await connection.fetch(
+            "SELECT municipality, site, service, "
+            "min(starts_at) FILTER (WHERE seats_left > 0 AND NOT closed) AS first_free "
+            "FROM availability_slot, unnest(services) AS service "
+            "WHERE starts_at > $1 GROUP BY municipality, site, service",
+            self.clock(),
+        )
+        crossed = 0
+        for row in rows:
+            try:
+                crossed += await asyncio.to_thread(
+                    self.app.observe_first_free_time,
+                    row["municipality"], row["site"], row["service"], row["first_free"],
+                )  # fmt: skip
+            except Exception as error:
+                log.warning("guarantee.failed", site=row["site"], error=str(error))
+        return crossed
 
     async def _fire_due(self, connection: asyncpg.Connection) -> int:
         now = self.clock()

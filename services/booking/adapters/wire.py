@@ -35,12 +35,16 @@ WIRE_TYPES: dict[str, str] = {
     "Booking.WaitlistOfferExpired": "booking.waitlist_offer_expired",
     "Booking.LeftWaitlist": "booking.left_waitlist",
     "Booking.SurveyAnswered": "booking.survey_answered",
+    "WaitingGuarantee.Breached": "guarantee.breached",
+    "WaitingGuarantee.Restored": "guarantee.restored",
 }
 
 
 # Domain events that stay inside the booking service (no consumer needs them; no personal data
 # leaves through them). The relay skips them.
-INTERNAL: frozenset[str] = frozenset({"CitizenBookings.Started", "CitizenBookings.BookingCounted"})
+INTERNAL: frozenset[str] = frozenset(
+    {"CitizenBookings.Started", "CitizenBookings.BookingCounted", "WaitingGuarantee.Watched"}
+)
 
 
 def is_internal(domain_event: DomainEventProtocol[Any]) -> bool:

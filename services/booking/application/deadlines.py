@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from services.booking.application.base import BookingStore, local_date
 from services.booking.application.citizen import waitlist_hold
 from services.booking.domain.errors import Conflict, NotFound
+from services.booking.domain.guarantee import WaitingGuarantee
 from services.booking.domain.schedule import SiteDay
 
 
@@ -79,6 +80,26 @@ class DeadlineCommands(BookingStore):
             if day.release_hold(waitlist_hold(booking.id, day.id), "expired"):
                 changed.append(day)
             self.save(*changed)
+            return True
+
+        return self._retry_conflicts(attempt)
+
+    def observe_first_free_time(
+        self, municipality: str, site: str, service: str, first_free_at: datetime | None
+    ) -> bool:
+        """Compares the first free time with the municipality's target; True when it crossed
+        the target (a `guarantee.breached` or `guarantee.restored` event was saved)."""
+        target = self.get_municipality(municipality).waiting_target_working_days
+
+        def attempt() -> bool:
+            guarantee_id = WaitingGuarantee.create_id(municipality, site, service)
+            if guarantee_id in self.repository:
+                guarantee: WaitingGuarantee = self.repository.get(guarantee_id)
+            else:
+                guarantee = WaitingGuarantee.watch(municipality, site, service)
+            if not guarantee.observe(first_free_at, target, self.clock()):
+                return False
+            self.save(guarantee)
             return True
 
         return self._retry_conflicts(attempt)

@@ -10,14 +10,16 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Header, HTTPException, Query
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, Response
+from pydantic import TypeAdapter
 
-from services.booking.adapters.availability import free_times
+from infra.manage_token import ManageTokens
+from services.booking.adapters.availability import KnownMunicipalities, free_times
 from services.booking.application import BookingApplication
 from services.booking.commands import BookTime, CancelBooking, RescheduleBooking
 from services.booking.domain.errors import SlotFull
 from services.booking.domain.opening_hours import COPENHAGEN
+from services.booking.entrypoints.alternatives import alternative_times
 from services.booking.entrypoints.schemas import (
     BookingCreated,
     BookingRequest,
@@ -25,24 +27,12 @@ from services.booking.entrypoints.schemas import (
     CancelRequest,
     FreeTimeView,
     RescheduleRequest,
+    ServiceView,
+    SiteView,
     TimeTaken,
 )
-from services.booking.manage_token import ManageTokens
 
 ManageToken = Annotated[str | None, Header(description="The manage token given at booking")]
-
-
-class SiteView(BaseModel):
-    id: str
-    name: str
-    address: str
-
-
-class ServiceView(BaseModel):
-    id: str
-    name: str
-    duration_minutes: int
-    documents: list[str]
 
 
 def booking_router(
@@ -51,29 +41,9 @@ def booking_router(
     router = APIRouter(prefix="/api/v1", tags=["booking"])
 
     async def alternatives(
-        municipality: str, site: str, service: str, near: datetime, limit: int = 5
+        municipality: str, site: str, service: str, near: datetime
     ) -> list[FreeTimeView]:
-        """Free times after a refused one: that day's from the aggregate (the read model may
-        lag behind a rush), later days' from the availability projection."""
-        day = near.astimezone(COPENHAGEN).date()
-        same_day = await asyncio.to_thread(app.free_times_on, municipality, site, day, service)
-        found = [
-            FreeTimeView(
-                site=site, starts_at=s.starts_at, ends_at=s.ends_at, seats_left=s.seats_left
-            )
-            for s in same_day
-            if s.starts_at >= near
-        ][:limit]
-        later = await free_times(
-            pool,
-            municipality,
-            service=service,
-            site=site,
-            start=datetime.combine(day + timedelta(days=1), time.min, COPENHAGEN),
-            end=near + timedelta(days=horizon_days),
-            limit=limit - len(found),
-        )
-        return found + [FreeTimeView(**vars(t)) for t in later]
+        return await alternative_times(app, pool, municipality, site, service, near, horizon_days)
 
     async def owned_booking(booking_id: UUID, token: str | None) -> Any:
         if not tokens.valid(booking_id, token):
@@ -83,20 +53,15 @@ def booking_router(
     @router.get("/municipalities/{municipality}/services", response_model=list[ServiceView])
     async def list_services(municipality: str) -> list[ServiceView]:
         found = await asyncio.to_thread(app.get_municipality, municipality)
-        return [
-            ServiceView(
-                id=s.id,
-                name=s.name,
-                duration_minutes=s.duration_minutes,
-                documents=list(s.documents),
-            )
-            for s in found.services.values()
-        ]
+        return [ServiceView.of(s) for s in found.services.values()]
 
     @router.get("/municipalities/{municipality}/sites", response_model=list[SiteView])
     async def list_sites(municipality: str) -> list[SiteView]:
         found = await asyncio.to_thread(app.get_municipality, municipality)
-        return [SiteView(id=s.id, name=s.name, address=s.address) for s in found.sites.values()]
+        return [SiteView.of(s) for s in found.sites.values()]
+
+    known = KnownMunicipalities(app.get_municipality)
+    free_times_json = TypeAdapter(list[FreeTimeView])
 
     @router.get("/municipalities/{municipality}/availability", response_model=list[FreeTimeView])
     async def availability(
@@ -105,8 +70,8 @@ def booking_router(
         site: str | None = None,
         from_: Annotated[date | None, Query(alias="from")] = None,
         to: date | None = None,
-    ) -> list[FreeTimeView]:
-        await asyncio.to_thread(app.get_municipality, municipality)  # 404 if unknown
+    ) -> Response:
+        await known.check(municipality)  # 404 if unknown
         first = from_ or datetime.now(COPENHAGEN).date()
         last = to or first + timedelta(days=14)
         if last < first:
@@ -119,7 +84,9 @@ def booking_router(
             start=datetime.combine(first, time.min, COPENHAGEN),
             end=datetime.combine(last + timedelta(days=1), time.min, COPENHAGEN),
         )
-        return [FreeTimeView(**vars(t)) for t in found]
+        # Serialised once, here: the hot path of a rush (FastAPI would validate it again).
+        views = [FreeTimeView(**vars(t)) for t in found]
+        return Response(free_times_json.dump_json(views), media_type="application/json")
 
     @router.post(
         "/municipalities/{municipality}/bookings",
@@ -146,7 +113,8 @@ def booking_router(
             )
             return JSONResponse(taken.model_dump(mode="json"), status_code=409)
         return BookingCreated(
-            **BookingView.of(booking).model_dump(), manage_token=tokens.issue(booking.id)
+            **BookingView.of(booking).model_dump(),
+            manage_token=tokens.issue(booking.id),
         )
 
     @router.get("/bookings/{booking_id}", response_model=BookingView)

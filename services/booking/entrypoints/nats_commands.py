@@ -13,12 +13,12 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsMessage
 from pydantic import ValidationError
 
+from infra.manage_token import ManageTokens
 from services.booking.application import BookingApplication
 from services.booking.commands import BookTime, CancelBooking, Command, RescheduleBooking
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import BookingError, Conflict, NotFound
 from services.booking.entrypoints.schemas import BookingView
-from services.booking.manage_token import ManageTokens
 
 QUEUE = "booking-commands"
 

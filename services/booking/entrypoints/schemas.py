@@ -11,10 +11,44 @@ from events.booking import Channel
 from events.envelope import SLUG
 from services.booking.commands import PhoneNumber
 from services.booking.domain.booking import Booking
+from services.booking.domain.municipality import Service, Site
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class SiteView(BaseModel):
+    id: str
+    name: str
+    address: str
+    video_from: str | None = Field(
+        default=None, description="Served by video from a specialist at this central site"
+    )
+
+    @classmethod
+    def of(cls, site: Site) -> SiteView:
+        return cls(id=site.id, name=site.name, address=site.address, video_from=site.video_from)
+
+
+class ServiceView(BaseModel):
+    id: str
+    name: str
+    duration_minutes: int
+    documents: list[str] = Field(description="What to bring")
+    online_url: str | None = Field(default=None, description="Where it can be solved online")
+    video: bool = Field(default=False, description="May be served by video at a library")
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceView:
+        return cls(
+            id=service.id,
+            name=service.name,
+            duration_minutes=service.duration_minutes,
+            documents=list(service.documents),
+            online_url=service.online_url,
+            video=service.video,
+        )
 
 
 class BookingRequest(Body):
@@ -24,6 +58,11 @@ class BookingRequest(Body):
     citizen_name: str = Field(min_length=1, max_length=200)
     phone: PhoneNumber
     channel: Channel = Channel.web
+    hold_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The hold on this time, from POST …/holds; the seat is then yours",
+    )
 
 
 class RescheduleRequest(Body):
@@ -46,6 +85,11 @@ class BookingView(BaseModel):
     documents: list[str]
     status: str
     channel: str
+    waitlisted: bool = Field(description="Waiting to be offered an earlier time")
+    offered_starts_at: datetime | None = Field(
+        description="An earlier time held for you from the waitlist"
+    )
+    offer_expires_at: datetime | None
 
     @classmethod
     def of(cls, booking: Booking) -> BookingView:
@@ -61,6 +105,9 @@ class BookingView(BaseModel):
             documents=booking.documents,
             status=booking.status.value,
             channel=booking.channel,
+            waitlisted=booking.waitlisted,
+            offered_starts_at=booking.offer.starts_at if booking.offer else None,
+            offer_expires_at=booking.offer.expires_at if booking.offer else None,
         )
 
 
@@ -78,3 +125,23 @@ class FreeTimeView(BaseModel):
 class TimeTaken(BaseModel):
     detail: str
     alternatives: list[FreeTimeView]
+
+
+class HoldRequest(Body):
+    site: str = Field(pattern=SLUG, examples=["korsoer"])
+    service: str = Field(pattern=SLUG, examples=["pas"])
+    starts_at: AwareDatetime
+
+
+class HoldView(BaseModel):
+    hold_id: str
+    site: str
+    service: str
+    starts_at: datetime
+    expires_at: datetime
+
+
+class SurveyAnswer(Body):
+    satisfied_with_booking: bool = Field(description="Tilfreds med at skulle bestille tid")
+    easy_to_find_time: bool = Field(description="Let at finde en tid")
+    score: int | None = Field(default=None, ge=1, le=5)

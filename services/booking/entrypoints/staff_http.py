@@ -6,26 +6,35 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, time
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header
+from pydantic import AwareDatetime, BaseModel, Field
 
-from events.booking import PreAssessment
+from events.booking import Channel, PreAssessment
+from events.envelope import SLUG
+from infra.staff_tokens import Role
 from services.booking.application import BookingApplication
 from services.booking.commands import (
+    BookTime,
     CancelByStaff,
     CancelSiteDay,
     CheckIn,
     CompleteVisit,
+    PhoneNumber,
     PreAssess,
     RecordNoShow,
     StaffCommand,
     StartVisit,
 )
 from services.booking.domain.booking import Booking
-from services.booking.entrypoints.schemas import Body, BookingView
+from services.booking.entrypoints.schemas import (
+    Body,
+    BookingView,
+    ServiceView,
+    SiteView,
+)
 from services.booking.entrypoints.staff_auth import staff_guard
 
 
@@ -44,9 +53,46 @@ class BulkCancelRequest(Body):
     to_time: time = time.max
 
 
+class StaffBookingRequest(Body):
+    """A booking made by staff for a citizen on the phone or at the counter."""
+
+    site: str = Field(pattern=SLUG)
+    service: str = Field(pattern=SLUG)
+    starts_at: AwareDatetime
+    citizen_name: str = Field(min_length=1, max_length=200)
+    phone: PhoneNumber
+    channel: Literal[Channel.phone, Channel.counter, Channel.assisted] = Channel.counter
+    acute_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Book today's acute seats, e.g. a right lost if a deadline passes",
+    )
+
+
+class ServiceConfig(Body):
+    name: str = Field(min_length=1, max_length=200)
+    duration_minutes: int = Field(gt=0, le=480)
+    documents: list[str] = Field(default_factory=list)
+    competence: str | None = Field(default=None, max_length=100)
+    online_url: str | None = Field(default=None, max_length=500)
+    video: bool = False
+
+
+class SiteConfig(Body):
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=300)
+    video_from: str | None = Field(default=None, pattern=SLUG)
+
+
+class WaitingTarget(Body):
+    working_days: int = Field(gt=0, le=60)
+
+
 class StaffBookingView(BookingView):
     citizen_name: str
     phone: str
+    acute_reason: str | None = None
 
     @classmethod
     def of(cls, booking: Booking) -> StaffBookingView:
@@ -54,6 +100,7 @@ class StaffBookingView(BookingView):
             **BookingView.of(booking).model_dump(),
             citizen_name=booking.citizen_name,
             phone=booking.phone,
+            acute_reason=booking.acute_reason,
         )
 
 
@@ -64,6 +111,7 @@ class BulkCancelled(BaseModel):
 def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRouter:
     router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
     staff = Depends(staff_guard(staff_tokens))  # the acting staff account, or 401
+    admin = Depends(staff_guard(staff_tokens, {Role.ADMIN}))  # configuration changes
 
     async def step(
         command: type[StaffCommand],
@@ -135,5 +183,45 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
         )
         cancelled = await asyncio.to_thread(app.cancel_site_day, command)
         return BulkCancelled(cancelled=[b.id for b in cancelled])
+
+    @router.post("/staff/bookings", status_code=201, response_model=StaffBookingView)
+    async def book_for_citizen(
+        municipality: str,
+        request: StaffBookingRequest,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        account: str = staff,
+    ) -> StaffBookingView:
+        """Books for a citizen who is not digital (phone, counter), or an acute same-day time."""
+        command = BookTime(
+            municipality=municipality, idempotency_key=idempotency_key, **request.model_dump()
+        )
+        return StaffBookingView.of(await asyncio.to_thread(app.book, command))
+
+    @router.put("/services/{service}", response_model=ServiceView)
+    async def configure_service(
+        municipality: str, service: str, request: ServiceConfig, account: str = admin
+    ) -> ServiceView:
+        changed = await asyncio.to_thread(
+            app.configure_service, municipality, {"id": service, **request.model_dump()}, account
+        )
+        return ServiceView.of(changed.get_service(service))
+
+    @router.put("/sites/{site}", response_model=SiteView)
+    async def configure_site(
+        municipality: str, site: str, request: SiteConfig, account: str = admin
+    ) -> SiteView:
+        changed = await asyncio.to_thread(
+            app.configure_site, municipality, {"id": site, **request.model_dump()}, account
+        )
+        return SiteView.of(changed.get_site(site))
+
+    @router.put("/waiting-target", response_model=WaitingTarget)
+    async def change_waiting_target(
+        municipality: str, request: WaitingTarget, account: str = admin
+    ) -> WaitingTarget:
+        changed = await asyncio.to_thread(
+            app.change_waiting_target, municipality, request.working_days, account
+        )
+        return WaitingTarget(working_days=changed.waiting_target_working_days)
 
     return router
