@@ -4,8 +4,11 @@ read-model change and applied stream sequence commit in one PostgreSQL transacti
 Guarantees:
 - a redelivered message (same stream sequence) changes nothing: its sequence is not above
   the recorded position, so it is acknowledged and skipped;
-- messages are applied in stream order: one is settled (applied or dead-lettered) before the
-  next is looked at, so the position only ever moves forward over applied messages;
+- messages are applied in stream order: a fetched batch is applied in one transaction that
+  records the position once, and is acknowledged after it commits; a batch holding a message
+  that is not a valid event or that the projection refuses is settled one message at a time
+  instead (applied or dead-lettered before the next is looked at), so the position only ever
+  moves forward over applied messages;
 - a message that is not a valid event, or that the projection refuses after a few tries, goes
   to `deadletter.<projection>` with the reason and the consumer keeps going;
 - an outage (database or NATS unreachable) is waited out, never dead-lettered.
@@ -91,9 +94,34 @@ class ProjectionRunner:
                 log.warning("projection.fetch_failed", projection=self.name, error=str(error))
                 await asyncio.sleep(self.retry_delay)
                 continue
-            for message in messages:
-                await self.handle(message)
+            await self.handle_batch(messages)
         await subscription.unsubscribe()
+
+    async def handle_batch(self, messages: Sequence[Msg]) -> None:
+        """Settles fetched messages: all in one transaction, or one by one if any is refused."""
+        if len(messages) > 1 and await self._apply_together(messages):
+            for message in messages:
+                await message.ack()
+            return
+        for message in messages:
+            await self.handle(message)
+
+    async def _apply_together(self, messages: Sequence[Msg]) -> bool:
+        """True if every message was applied (or skipped as applied) in one transaction;
+        False, with nothing applied, if one is undecodable or refused."""
+        try:
+            events = [(m.metadata.sequence.stream, decode(m.data)) for m in messages]
+        except UndecodableEvent:
+            return False
+        while True:
+            try:
+                await self.apply_in_order(events)
+                return True
+            except OUTAGES as error:  # wait the outage out; never dead-letter because of it
+                log.warning("projection.outage", projection=self.name, error=str(error))
+                await asyncio.sleep(self.retry_delay)
+            except Exception:
+                return False
 
     async def handle(self, message: Msg) -> None:
         """Settles one message: applied, skipped as already applied, or dead-lettered."""
@@ -121,21 +149,30 @@ class ProjectionRunner:
 
     async def apply(self, sequence: int, event: Envelope[Any]) -> bool:
         """Applies `event` unless already applied; True if it changed the read model."""
+        return await self.apply_in_order([(sequence, event)]) > 0
+
+    async def apply_in_order(self, events: Sequence[tuple[int, Envelope[Any]]]) -> int:
+        """Applies, in one transaction, each (stream sequence, event) above the recorded
+        position, and records the last; returns how many changed the read model."""
         async with self.pool.acquire() as connection, connection.transaction():
-            applied = await connection.fetchval(
+            position = await connection.fetchval(
                 "SELECT stream_seq FROM projection_position WHERE projection = $1 FOR UPDATE",
                 self.name,
             )
-            if sequence <= applied:
-                return False
-            await self.projection.apply(connection, event)
-            await connection.execute(
-                "UPDATE projection_position SET stream_seq = $2, updated_at = now() "
-                "WHERE projection = $1",
-                self.name,
-                sequence,
-            )
-            return True
+            applied = 0
+            for sequence, event in events:
+                if sequence <= position:
+                    continue  # redelivered or republished: already in the read model
+                await self.projection.apply(connection, event)
+                position, applied = sequence, applied + 1
+            if applied:
+                await connection.execute(
+                    "UPDATE projection_position SET stream_seq = $2, updated_at = now() "
+                    "WHERE projection = $1",
+                    self.name,
+                    position,
+                )
+            return applied
 
     async def dead_letter(self, message: Msg, reason: str) -> None:
         """Keeps the message with the reason on the dead-letter stream, then lets it go."""

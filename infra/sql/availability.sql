@@ -12,3 +12,6 @@ CREATE TABLE IF NOT EXISTS availability_slot (
 
 CREATE INDEX IF NOT EXISTS availability_slot_free
     ON availability_slot (municipality, starts_at) WHERE seats_left > 0;
+
+-- Added with `schedule.day_closed`: a closed day shows no free times, whatever follows.
+ALTER TABLE availability_slot ADD COLUMN IF NOT EXISTS closed boolean NOT NULL DEFAULT false;

@@ -99,3 +99,37 @@ async def test_malformed_messages_are_dead_lettered_and_the_consumer_keeps_going
     assert reasons[0].startswith("not JSON")
     assert "data.slots" in reasons[1]
     assert "Field required" in reasons[1]
+
+
+class RefusesVersion99(AvailabilityProjection):
+    async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None:
+        if event.aggregate_version == 99:
+            raise ValueError("refused")
+        await super().apply(connection, event)
+
+
+async def test_a_refused_event_in_a_batch_is_dead_lettered_and_the_rest_applied(
+    js: JetStreamContext, pool: asyncpg.Pool
+) -> None:
+    await publish(js, envelope(DAY, 1))
+    await publish(js, envelope(SeatTaken(starts_at=T0, booking_id="b1", seats_left=2), 2))
+    await publish(js, envelope(SeatTaken(starts_at=T0, booking_id="bx", seats_left=0), 99))
+    await publish(js, envelope(SeatTaken(starts_at=T0, booking_id="b2", seats_left=1), 3))
+    runner = ProjectionRunner(RefusesVersion99(), js, pool, retry_delay=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))  # all four arrive in one fetched batch
+
+    async def applied() -> bool:
+        return await seats_left(pool) == 1
+
+    await eventually(applied)
+    stop.set()
+    await task
+    assert await pool.fetchval("SELECT stream_seq FROM projection_position") == 4
+    dead = await js.pull_subscribe(
+        "deadletter.availability", durable="inspect", stream=DEADLETTER_STREAM
+    )
+    [refused] = await dead.fetch(1, timeout=2)
+    assert refused.headers is not None
+    assert refused.headers["Bs-Reason"] == "ValueError: refused"
+    assert refused.headers["Bs-Stream-Seq"] == "3"

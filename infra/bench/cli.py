@@ -1,0 +1,46 @@
+"""`borgerservice bench [SCENARIO...] [--quick] [--json]`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import structlog
+import typer
+
+from infra.bench.report import render
+from infra.bench.runner import SCENARIOS, machine, run_scenarios
+from infra.settings import ConnectionSettings
+
+
+def bench(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help=f"Any of: {', '.join(SCENARIOS)} (default: all)")
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="Small sizes: under a minute, for CI")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary")] = False,
+    scale: Annotated[float, typer.Option(hidden=True, help="Multiplies every size")] = 1.0,
+) -> None:
+    """Measures booking, lag, availability, replay, stampede and memory against a real
+    nats-server (its own, on a free port) and PostgreSQL (a fresh database per scenario,
+    dropped afterwards), each figure beside a baseline measured in the same run."""
+    names = scenarios or list(SCENARIOS)
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        raise typer.BadParameter(f"unknown scenario {unknown[0]!r}; choose from {list(SCENARIOS)}")
+    # Services' logs go to stderr, so that stdout is the report (or the JSON) alone.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+    host = machine()
+    progress = (lambda line: typer.echo(line, err=True)) if json_output else typer.echo
+    results = asyncio.run(
+        run_scenarios(
+            names, ConnectionSettings().database_url, quick=quick, scale=scale, echo=progress
+        )
+    )
+    if json_output:
+        summary = {"machine": host, "quick": quick, "scenarios": [r.to_json() for r in results]}
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(render(results, host))

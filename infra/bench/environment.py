@@ -1,0 +1,171 @@
+"""Where the bench runs: its own nats-server on a free port, a fresh PostgreSQL database per
+scenario (dropped afterwards), and services started as their own processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from infra.database import apply_schema, create_pool, drop_database, ensure_database
+from infra.nats_server import EmbeddedNats, free_port
+from infra.streams import EVENTS_STREAM, STREAMS, ensure_streams
+
+
+@dataclass
+class Space:
+    """One scenario's own database and freshly emptied streams."""
+
+    database_url: str
+    nats_url: str
+    nc: NatsClient
+    js: JetStreamContext
+    workdir: Path
+
+    async def stream_count(self, subject: str = ">") -> int:
+        """How many messages on the events stream match `subject`."""
+        if subject == ">":
+            return int((await self.js.stream_info(EVENTS_STREAM)).state.messages)
+        info = await self.js.stream_info(EVENTS_STREAM, subjects_filter=subject)
+        return sum((info.state.subjects or {}).values())
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(base_url: str, name: str) -> AsyncIterator[str]:
+    """A new database with every read-model schema, dropped afterwards."""
+    parts = urlsplit(base_url)
+    database_url = urlunsplit(parts._replace(path=f"/bs_bench_{name}_{uuid.uuid4().hex[:8]}"))
+    await ensure_database(database_url)
+    try:
+        pool = await create_pool(database_url, max_size=1)
+        await apply_schema(pool)
+        await pool.close()
+        yield database_url
+    finally:
+        await drop_database(database_url)
+
+
+@dataclass
+class BenchEnvironment:
+    base_database_url: str
+    workdir: Path
+    quick: bool
+    scale: float
+    nats: EmbeddedNats
+
+    def size(self, quick: int, full: int) -> int:
+        """A workload size for this mode, scaled down for the command's own test."""
+        return max(1, round((quick if self.quick else full) * self.scale))
+
+    def seconds(self, quick: float, full: float) -> float:
+        return max(0.5, (quick if self.quick else full) * min(1.0, self.scale * 4))
+
+    @contextlib.asynccontextmanager
+    async def space(self, scenario: str) -> AsyncIterator[Space]:
+        async with fresh_database(self.base_database_url, scenario) as database_url:
+            nc = await nats.connect(self.nats.url, name=f"bench-{scenario}")
+            try:
+                js = nc.jetstream()
+                for config in STREAMS:
+                    with contextlib.suppress(NotFoundError):
+                        await js.delete_stream(str(config.name))
+                await ensure_streams(js)
+                workdir = self.workdir / urlsplit(database_url).path.lstrip("/")
+                workdir.mkdir(parents=True)
+                yield Space(database_url, self.nats.url, nc, js, workdir)
+            finally:
+                await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def bench_environment(
+    base_database_url: str, workdir: Path, *, quick: bool, scale: float
+) -> AsyncIterator[BenchEnvironment]:
+    server = EmbeddedNats(workdir / "nats")
+    await server.astart()
+    try:
+        yield BenchEnvironment(base_database_url, workdir, quick, scale, server)
+    finally:
+        await server.astop()
+
+
+@dataclass
+class ServiceProcess:
+    """`borgerservice serve <service>` in its own process, as production runs it."""
+
+    service: str
+    port: int
+    process: asyncio.subprocess.Process
+
+    @classmethod
+    async def start(cls, service: str, space: Space, timeout: float = 60.0) -> ServiceProcess:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": space.database_url,
+            "NATS_URL": space.nats_url,
+            "VAR_DIR": str(space.workdir / "var"),
+            # The citizens' abuse limits would refuse a load generator on one address.
+            "RATE_LIMIT_PER_IP_PER_MINUTE": "0",
+            "RATE_LIMIT_PER_PHONE_PER_HOUR": "0",
+        }
+        with (space.workdir / f"{service}.log").open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-c", "from infra.cli import app; app()"),
+                *("serve", service, "--port", str(port)),
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started = cls(service, port, process)
+        await started.wait_healthy(timeout)
+        return started
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"{self.service} exited with {self.process.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.base_url}/healthz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.service} was not healthy within {timeout}s")
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(resident now, peak resident) in MB, from the kernel's own accounting."""
+        figures = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                figures[key] = int(value.split()[0]) / 1024
+        return figures["VmRSS"], figures["VmHWM"]
+
+    async def stop(self, timeout: float = 20.0) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()

@@ -1,0 +1,106 @@
+"""What a scenario measured: its figures, their ratios to same-run baselines, its targets."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """`figure` divided by `baseline`, both measured in this run."""
+
+    figure: str
+    baseline: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the issue: `figure` compared with `limit` (`<` or `>=`)."""
+
+    figure: str
+    comparison: str
+    limit: float
+    met: bool
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    figures: list[Figure] = field(default_factory=list)
+    ratios: list[Ratio] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    checks: dict[str, bool] = field(default_factory=dict)  # correctness, not speed
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, name: str, value: float, unit: str) -> None:
+        self.figures.append(Figure(name, value, unit))
+
+    def value(self, name: str) -> float:
+        return next(f.value for f in self.figures if f.name == name)
+
+    def ratio(self, figure: str, baseline: str) -> None:
+        base = self.value(baseline)
+        self.ratios.append(Ratio(figure, baseline, self.value(figure) / base if base else 0.0))
+
+    def target(self, figure: str, comparison: str, limit: float) -> None:
+        value = self.value(figure)
+        met = value < limit if comparison == "<" else value >= limit
+        self.targets.append(Target(figure, comparison, limit, met))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (`share` in 0..1); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+def add_latencies(result: ScenarioResult, prefix: str, seconds: Sequence[float]) -> None:
+    """p50 and p99 of `seconds`, in milliseconds."""
+    result.add(f"{prefix} p50", percentile(seconds, 0.50) * 1000, "ms")
+    result.add(f"{prefix} p99", percentile(seconds, 0.99) * 1000, "ms")
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def render(results: Sequence[ScenarioResult], machine: str) -> str:
+    """The human-readable report: one block per scenario."""
+    lines = [f"borgerservice bench on {machine}"]
+    for result in results:
+        lines.append("")
+        lines.append(f"{result.scenario}  ({result.seconds:.1f} s)")
+        width = max((len(f.name) for f in result.figures), default=0)
+        for figure in result.figures:
+            lines.append(f"  {figure.name:<{width}}  {_number(figure.value):>10} {figure.unit}")
+        for ratio in result.ratios:
+            lines.append(f"  ratio {ratio.figure} / {ratio.baseline}: {ratio.value:.2f}x")
+        for target in result.targets:
+            verdict = "met" if target.met else "NOT met"
+            lines.append(
+                f"  target {target.figure} {target.comparison} {_number(target.limit)}: {verdict}"
+            )
+        for check, ok in result.checks.items():
+            lines.append(f"  check {check}: {'ok' if ok else 'FAILED'}")
+        lines.extend(f"  note: {note}" for note in result.notes)
+    return "\n".join(lines)

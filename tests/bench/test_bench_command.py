@@ -1,0 +1,39 @@
+"""`borgerservice bench` runs every scenario end to end and prints a JSON summary that parses.
+At tiny sizes, and asserting no speed (the machine is shared): only that it works and that
+its correctness checks hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from infra.bench.runner import SCENARIOS
+from tests.conftest import BASE_DATABASE_URL
+
+
+def test_quick_bench_of_every_scenario_prints_a_json_summary() -> None:
+    finished = subprocess.run(
+        [
+            *(sys.executable, "-c", "from infra.cli import app; app()"),
+            *("bench", "--quick", "--json", "--scale", "0.02"),
+        ],
+        env={**os.environ, "DATABASE_URL": BASE_DATABASE_URL},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    summary = json.loads(finished.stdout)
+    assert summary["quick"] is True
+    assert [s["scenario"] for s in summary["scenarios"]] == list(SCENARIOS)
+    for scenario in summary["scenarios"]:
+        assert scenario["figures"], scenario
+        assert all(scenario["checks"].values()), scenario
+        for figure in scenario["figures"]:
+            assert isinstance(figure["value"], int | float), figure
+    ratios = {r["figure"] for s in summary["scenarios"] for r in s["ratios"]}
+    assert any(name.startswith("app: commands relayed") for name in ratios)
+    assert "replay reporting" in ratios
