@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 
-def _readable(error: RequestValidationError) -> JSONResponse:
+def _readable(error: RequestValidationError | ValidationError) -> JSONResponse:
     problems = [
         {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
         for e in error.errors()
@@ -30,10 +31,13 @@ def build_api(
         api.include_router(router)
 
     async def validation_failed(_: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, RequestValidationError)
+        assert isinstance(error, RequestValidationError | ValidationError)
         return _readable(error)
 
     api.add_exception_handler(RequestValidationError, validation_failed)
+    # A command model built in a route from the request's values refuses them: still the
+    # client's input, so 422, never a 500. (Response models fail as ResponseValidationError.)
+    api.add_exception_handler(ValidationError, validation_failed)
     for error_type, status in (error_statuses or {}).items():
 
         async def domain_error(_: Request, error: Exception, status: int = status) -> JSONResponse:

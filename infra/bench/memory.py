@@ -57,8 +57,14 @@ async def run(env: BenchEnvironment, space: Space, result: ScenarioResult) -> No
         f"{stored:,} events stored in bulk in {time.perf_counter() - started:.1f} s"
     )
     started = time.perf_counter()  # the booking service relays as soon as it is up
-    processes = [await ServiceProcess.start(name, space) for name in SERVICES]
+    starting = await asyncio.gather(
+        *(ServiceProcess.start(name, space) for name in SERVICES), return_exceptions=True
+    )
+    processes = [p for p in starting if isinstance(p, ServiceProcess)]
     try:
+        failed = next((p for p in starting if isinstance(p, BaseException)), None)
+        if failed is not None:
+            raise failed
         relayed_at = None
         deadline = time.monotonic() + 3600
         while not await caught_up(space, stored):
