@@ -167,8 +167,7 @@ class CitizenCommands(BookingStore):
     # changing a booking
 
     def reschedule(self, command: RescheduleBooking) -> Booking:
-        booking = self.get_booking(command.booking_id)
-        return self._move(booking.id, command.starts_at, hold_id=None)
+        return self._move(command.booking_id, command.starts_at, hold_id=None)
 
     def _move(
         self, booking_id: UUID, starts_at: datetime, hold_id: str | None, left: str | None = None

@@ -29,31 +29,40 @@ WAITING_TIME_COLUMNS = (
 
 def waiting_time_csv(report: WaitingTimeReport) -> str:
     """RFC 4180 CSV; an empty cell is a figure with no booking to compute it from."""
+    common = _period_cells(report)
+    rows = [
+        (
+            *common,
+            "group",
+            group.site,
+            group.service,
+            group.channel,
+            *_figures(group),
+            report.target_working_days,
+        )
+        for group in report.by_site_service_and_channel
+    ]
+    rows.append((*common, "total", "", "", "", *_figures(report.total), report.target_working_days))
+    return _csv(WAITING_TIME_COLUMNS, rows)
+
+
+def _csv(columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+    """RFC 4180: CRLF line ends, a header row first."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(WAITING_TIME_COLUMNS)
-    common = (
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _period_cells(report: WaitingTimeReport | OperationsReport) -> tuple[object, ...]:
+    """The columns every row of a period report starts with."""
+    return (
         report.municipality,
         _cell(report.period.from_),
         _cell(report.period.to),
         _cell(report.survey_half),
     )
-    for group in report.by_site_service_and_channel:
-        writer.writerow(
-            (
-                *common,
-                "group",
-                group.site,
-                group.service,
-                group.channel,
-                *_figures(group),
-                report.target_working_days,
-            )
-        )
-    writer.writerow(
-        (*common, "total", "", "", "", *_figures(report.total), report.target_working_days)
-    )
-    return out.getvalue()
 
 
 def _figures(figures: WaitingFigures) -> tuple[object, ...]:
@@ -87,27 +96,13 @@ OPERATIONS_COLUMNS = (
 
 def operations_csv(report: OperationsReport) -> str:
     """RFC 4180 CSV of the operations report (capacity is per site, so it stays in the JSON)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(OPERATIONS_COLUMNS)
-    common = (
-        report.municipality,
-        _cell(report.period.from_),
-        _cell(report.period.to),
-        _cell(report.survey_half),
-    )
-    for group in report.by_site_and_service:
-        writer.writerow(
-            (
-                *common,
-                "group",
-                group.site,
-                group.service,
-                *_operations(group.figures, group.comparison),
-            )
-        )
-    writer.writerow((*common, "total", "", "", *_operations(report.total, report.total_comparison)))
-    return out.getvalue()
+    common = _period_cells(report)
+    rows = [
+        (*common, "group", group.site, group.service, *_operations(group.figures, group.comparison))
+        for group in report.by_site_and_service
+    ]
+    rows.append((*common, "total", "", "", *_operations(report.total, report.total_comparison)))
+    return _csv(OPERATIONS_COLUMNS, rows)
 
 
 def _operations(figures: OperationsFigures, comparison: Comparison | None) -> tuple[object, ...]:
