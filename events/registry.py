@@ -101,6 +101,10 @@ def decode(raw: bytes) -> Envelope[Any]:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UndecodableEvent(f"not JSON: {error}") from error
+    except RecursionError as error:  # nesting deeper than the parser's stack
+        raise UndecodableEvent("not JSON this service accepts: nested too deeply") from error
+    except ValueError as error:  # e.g. an integer with more digits than Python converts
+        raise UndecodableEvent(f"not JSON this service accepts: {error}") from error
     if not isinstance(document, dict):
         raise UndecodableEvent("not a JSON object")
     event_type = document.get("type")
@@ -128,7 +132,12 @@ def _upcast(document: dict[str, Any], event_type: str, model: type[EventData]) -
         upcaster = UPCASTERS.get((event_type, version))
         if upcaster is None or not isinstance(data, dict):
             raise UndecodableEvent(f"{event_type} version {version} cannot be upcast")
-        data = upcaster(data)
+        try:
+            data = upcaster(data)
+        except (KeyError, TypeError, ValueError) as error:
+            raise UndecodableEvent(
+                f"{event_type} version {version} cannot be upcast: {error!r}"
+            ) from error
         version += 1
     return {**document, "schema_version": version, "data": data}
 

@@ -11,29 +11,51 @@ Guarantees:
   moves forward over applied messages;
 - a message that is not a valid event, or that the projection refuses after a few tries, goes
   to `deadletter.<projection>` with the reason and the consumer keeps going;
-- an outage (database or NATS unreachable) is waited out, never dead-lettered.
+- an outage (database or NATS unreachable) is waited out, never dead-lettered;
+- nothing is skipped after a crash: the durable consumer is recreated, whenever the runner
+  (re)binds, to deliver from just after the recorded position. (Messages that a killed process
+  had fetched but not acknowledged would otherwise come back only after the ack wait, behind
+  later ones already applied, and be skipped as applied: lost.)
+- one runner per projection at a time, across processes: it holds a PostgreSQL advisory lock
+  while it runs; a second instance stands by and takes over when the first stops or dies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
+import nats.errors
 import structlog
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from events import Envelope, UndecodableEvent, decode
 from infra.streams import EVENTS_STREAM, deadletter_subject
 
 log = structlog.get_logger()
 
-OUTAGES = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncio.TimeoutError)
+OUTAGES = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.NoRespondersError,
+    nats.errors.NoServersError,
+    nats.errors.StaleConnectionError,
+    ServiceUnavailableError,  # JetStream briefly without a leader (a cluster node died)
+)
+LOCK_BASE = 7356100  # advisory locks 7356100..7357099: one per projection name
 
 
 class Projection(Protocol):
@@ -58,44 +80,96 @@ class ProjectionRunner:
     batch: int = 100
     max_attempts: int = 3
     retry_delay: float = 0.2
+    ack_wait: float = 30
+    fetch_timeout: float = 0.5
+    standby_poll: float = 1.0  # how often a standing-by instance tries to take over
 
     @property
     def name(self) -> str:
         return self.projection.name
 
+    @property
+    def lock_id(self) -> int:
+        return LOCK_BASE + zlib.crc32(self.name.encode()) % 1000
+
     async def bind(self) -> JetStreamContext.PullSubscription:
-        """Creates the durable consumer if missing (never the stream) and binds to it."""
+        """Recreates the durable consumer (never the stream) to deliver from just after the
+        recorded position, and binds to it."""
+        await self.pool.execute(
+            "INSERT INTO projection_position (projection) VALUES ($1) ON CONFLICT DO NOTHING",
+            self.name,
+        )
+        applied = await self.pool.fetchval(
+            "SELECT stream_seq FROM projection_position WHERE projection = $1", self.name
+        )
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(self.stream, self.name)
         await self.js.add_consumer(
             self.stream,
             ConsumerConfig(
                 durable_name=self.name,
                 filter_subjects=list(self.projection.subjects),
                 ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=30,
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=applied + 1,
+                ack_wait=self.ack_wait,
                 max_ack_pending=self.batch,
             ),
-        )
-        await self.pool.execute(
-            "INSERT INTO projection_position (projection) VALUES ($1) ON CONFLICT DO NOTHING",
-            self.name,
         )
         return await self.js.pull_subscribe_bind(self.name, stream=self.stream)
 
     async def run(self, stop: asyncio.Event) -> None:
-        subscription = await self.bind()
-        log.info("projection.started", projection=self.name)
+        """Runs while it holds the projection's lock; stands by until then, and again if the
+        connection holding the lock is lost (another instance may have taken over)."""
         while not stop.is_set():
             try:
-                messages = await subscription.fetch(self.batch, timeout=0.5)
-            except NatsTimeout:
-                continue
+                async with self.pool.acquire() as lock_connection:
+                    if not await lock_connection.fetchval(
+                        "SELECT pg_try_advisory_lock($1)", self.lock_id
+                    ):
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), self.standby_poll)
+                        continue
+                    try:
+                        await self._run_leading(stop, lock_connection)
+                    finally:
+                        with contextlib.suppress(*OUTAGES):
+                            await lock_connection.execute(
+                                "SELECT pg_advisory_unlock($1)", self.lock_id
+                            )
             except OUTAGES as error:
-                log.warning("projection.fetch_failed", projection=self.name, error=str(error))
+                log.warning("projection.lock_lost", projection=self.name, error=repr(error))
                 await asyncio.sleep(self.retry_delay)
+
+    async def _run_leading(self, stop: asyncio.Event, lock: asyncpg.Connection) -> None:
+        subscription = await self._bind_waiting(stop)
+        log.info("projection.started", projection=self.name)
+        while not stop.is_set() and not lock.is_closed():
+            try:
+                messages = await subscription.fetch(self.batch, timeout=self.fetch_timeout)
+            except (TimeoutError, NatsTimeout):
+                continue
+            except (*OUTAGES, NotFoundError) as error:  # fetched messages may be lost in
+                # flight, or the consumer is gone: resume anew from the recorded position
+                log.warning("projection.fetch_failed", projection=self.name, error=repr(error))
+                await asyncio.sleep(self.retry_delay)
+                with contextlib.suppress(*OUTAGES, NotFoundError):
+                    await subscription.unsubscribe()
+                subscription = await self._bind_waiting(stop)
                 continue
             await self.handle_batch(messages)
-        await subscription.unsubscribe()
+        with contextlib.suppress(*OUTAGES, NotFoundError):
+            await subscription.unsubscribe()
+
+    async def _bind_waiting(self, stop: asyncio.Event) -> JetStreamContext.PullSubscription:
+        while True:
+            try:
+                return await self.bind()
+            except OUTAGES as error:
+                if stop.is_set():
+                    raise
+                log.warning("projection.bind_failed", projection=self.name, error=repr(error))
+                await asyncio.sleep(self.retry_delay)
 
     async def handle_batch(self, messages: Sequence[Msg]) -> None:
         """Settles fetched messages: all in one transaction, or one by one if any is refused."""

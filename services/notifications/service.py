@@ -14,13 +14,13 @@ from fastapi import APIRouter
 from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
+from infra.projection import ProjectionRunner
 from services.notifications.adapters.http_gateway import HttpGatewayProvider
 from services.notifications.adapters.sms import OutboxProvider, SmsProvider
 from services.notifications.adapters.sms_events import SmsEventRelay
 from services.notifications.application import Dispatcher, utc_now
 from services.notifications.entrypoints.http import notifications_router
 from services.notifications.entrypoints.projection import NotificationsProjection
-from services.notifications.entrypoints.runner import ResumingProjectionRunner
 from services.notifications.settings import NotificationsSettings
 
 PROVIDERS = ("outbox", "http")
@@ -108,7 +108,7 @@ class NotificationsService:
     async def run(self, stop: asyncio.Event) -> None:
         """Projects booking events into messages, sends them when due and puts its own
         events on the bus, until `stop` is set."""
-        runner = ResumingProjectionRunner(self.projection(), self.js, self.pool)
+        runner = ProjectionRunner(self.projection(), self.js, self.pool)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(runner.run(stop))
             tasks.create_task(self.dispatcher().run(stop))

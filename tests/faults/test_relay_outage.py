@@ -1,7 +1,7 @@
-"""Found by the fault suite (cluster failover): when a publish fails, the relay calls
-`resume()` outside its error handling, so a nats-server that is still away (stream_info times
-out, or has no responders) ends `Relay.run` with the exception, and the whole booking service
-process (its HTTP API too) exits."""
+"""Found by the fault suite (cluster failover): when a publish failed, the relay called
+`resume()` outside its error handling, so a nats-server that was still away (stream_info timed
+out, or had no responders) ended `Relay.run` with the exception, and the whole booking service
+process (its HTTP API too) exited. The relay now waits the outage out."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ async def test_relay_waits_out_a_nats_server_outage(
         own_nats.kill()
         slots = HOURS.slots_on(NEXT_MONDAY)
         await asyncio.to_thread(app.open_day, MUNICIPALITY, SITE, NEXT_MONDAY, slots)
-        await asyncio.sleep(12)  # publish times out (5 s), then resume() (5 s): today it ends
+        await asyncio.sleep(12)  # publish times out (5 s), then resume() (5 s), retried
         await own_nats.astart()
         assert not running.done(), f"the relay ended during the outage: {running.exception()!r}"
         await eventually(lambda: relayed(3), timeout=20)

@@ -112,7 +112,6 @@ async def test_malformed_messages_are_dead_lettered_and_the_consumer_keeps_going
     assert applied >= 1, "the valid event after the malformed ones was not applied"
 
 
-@pytest.mark.xfail(strict=True, reason="events.registry.decode lets RecursionError escape")
 async def test_a_message_nested_deeper_than_the_parser_allows_does_not_stop_a_consumer(
     js: JetStreamContext, pool: asyncpg.Pool
 ) -> None:

@@ -133,3 +133,79 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_and_the_rest_applied(
     assert refused.headers is not None
     assert refused.headers["Bs-Reason"] == "ValueError: refused"
     assert refused.headers["Bs-Stream-Seq"] == "3"
+
+
+class Recording(AvailabilityProjection):
+    """Availability, plus a row per applied event: shows what was skipped."""
+
+    @property
+    def name(self) -> str:
+        return "recording"
+
+    async def apply(self, connection: asyncpg.Connection, event: Envelope[Any]) -> None:
+        await connection.execute(
+            "INSERT INTO recorded (version) VALUES ($1)", event.aggregate_version
+        )
+        await super().apply(connection, event)
+
+
+async def test_messages_a_killed_instance_fetched_are_not_lost(
+    js: JetStreamContext, pool: asyncpg.Pool
+) -> None:
+    """A process dies holding fetched, unacknowledged messages; the next one must apply them,
+    not skip them when the server redelivers them behind later ones."""
+    await pool.execute("CREATE TABLE recorded (version int NOT NULL)")
+    await publish(js, envelope(DAY, 1))
+    dead = ProjectionRunner(Recording(), js, pool, ack_wait=1)
+    subscription = await dead.bind()
+    [opened] = await subscription.fetch(1, timeout=2)
+    await dead.handle(opened)  # applied and acknowledged
+    for version, left in ((2, 2), (3, 1)):
+        taken = SeatTaken(starts_at=T0, booking_id=f"b{version}", seats_left=left)
+        await publish(js, envelope(taken, version))
+    lost_in_flight = await subscription.fetch(1, timeout=2)  # fetched, never acknowledged
+    assert [m.metadata.sequence.stream for m in lost_in_flight] == [2]
+    await subscription.unsubscribe()  # the process is gone
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(ProjectionRunner(Recording(), js, pool, ack_wait=1).run(stop))
+
+    async def applied_all() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM recorded") >= 3
+
+    try:
+        await eventually(applied_all, timeout=10)
+        await asyncio.sleep(1.5)  # past the ack wait: a redelivery would show now
+    finally:
+        stop.set()
+        await task
+    versions = [r["version"] for r in await pool.fetch("SELECT version FROM recorded")]
+    assert sorted(versions) == [1, 2, 3]
+
+
+async def test_a_second_instance_stands_by_and_takes_over(
+    js: JetStreamContext, pool: asyncpg.Pool
+) -> None:
+    first_stop, second_stop = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(
+        ProjectionRunner(AvailabilityProjection(), js, pool).run(first_stop)
+    )
+    second = asyncio.create_task(
+        ProjectionRunner(AvailabilityProjection(), js, pool, standby_poll=0.1).run(second_stop)
+    )
+    try:
+        await publish(js, envelope(DAY, 1))
+
+        async def seats(expected: int) -> bool:
+            return await seats_left(pool) == expected
+
+        await eventually(lambda: seats(3))
+        first_stop.set()
+        await first
+        assert not second.done()
+        await publish(js, envelope(SeatTaken(starts_at=T0, booking_id="b1", seats_left=2), 2))
+        await eventually(lambda: seats(2))
+    finally:
+        first_stop.set()
+        second_stop.set()
+        await asyncio.gather(first, second)

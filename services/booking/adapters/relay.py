@@ -13,6 +13,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,8 @@ class Relay:
     name: str = "booking"
     batch: int = 200
     idle_wait: float = 1.0
+    retry_delay: float = 0.5
+    standby_poll: float = 1.0  # how often a standing-by instance tries to take over
     # Called after a batch is acknowledged by JetStream and before the position is recorded;
     # fault tests make it raise to kill the relay at exactly that point.
     after_publish: Callable[[int], Awaitable[None]] | None = None
@@ -53,31 +56,66 @@ class Relay:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self.pool.acquire() as lock_connection:
-            await lock_connection.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
+        """Relays while it holds the relay lock; stands by until then, and again if the
+        connection holding the lock is lost (another instance may have taken over)."""
+        while not stop.is_set():
             try:
-                await self._run_leading(lock_connection, stop)
-            finally:
-                await lock_connection.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+                async with self.pool.acquire() as lock_connection:
+                    if not await lock_connection.fetchval(
+                        "SELECT pg_try_advisory_lock($1)", RELAY_LOCK
+                    ):
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), self.standby_poll)
+                        continue
+                    try:
+                        await self._run_leading(lock_connection, stop)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await lock_connection.execute(
+                                "SELECT pg_advisory_unlock($1)", RELAY_LOCK
+                            )
+            except StreamAheadOfStore:
+                raise
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+                log.warning("relay.lock_lost", error=repr(error))
+                await asyncio.sleep(self.retry_delay)
 
     async def _run_leading(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
         channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
         await connection.add_listener(channel, self._on_notify)
-        await self.resume()
-        log.info("relay.started", position=self.position)
         try:
-            while not stop.is_set():
+            await self._resume_waiting(stop)
+            log.info("relay.started", position=self.position)
+            while not stop.is_set() and not connection.is_closed():
                 try:
                     relayed = await self.relay_once()
-                except Exception as error:
-                    log.warning("relay.publish_failed", error=str(error))
-                    await asyncio.sleep(0.5)
-                    await self.resume()
+                except StreamAheadOfStore:
+                    raise
+                except Exception as error:  # NATS or the database away: never give up
+                    log.warning("relay.publish_failed", error=repr(error))
+                    await asyncio.sleep(self.retry_delay)
+                    await self._resume_waiting(stop)
                     continue
                 if relayed == 0:
                     await self._idle(stop)
         finally:
-            await connection.remove_listener(channel, self._on_notify)
+            with contextlib.suppress(Exception):
+                await connection.remove_listener(channel, self._on_notify)
+
+    async def _resume_waiting(self, stop: asyncio.Event) -> None:
+        """`resume`, retried until the stream answers (a nats-server restarting, a cluster
+        electing a new leader); a stream that belongs to another store is fatal."""
+        while True:
+            try:
+                await self.resume()
+                return
+            except StreamAheadOfStore:
+                raise
+            except Exception as error:
+                if stop.is_set():
+                    raise
+                log.warning("relay.resume_failed", error=repr(error))
+                await asyncio.sleep(self.retry_delay)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
