@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from infra.leadership import SCHEMA_LOCK
+
 SCHEMA_FILES = ("platform", "availability", "deadlines", "notifications", "reporting")
 
 
@@ -46,12 +48,12 @@ async def apply_schema(pool: asyncpg.Pool, *names: str) -> None:
     """Applies the named read-model schemas (all by default); every statement is idempotent."""
     async with pool.acquire() as connection:
         # One session-level lock so that processes starting together do not race on DDL.
-        await connection.execute("SELECT pg_advisory_lock(7356001)")
+        await connection.execute("SELECT pg_advisory_lock($1)", SCHEMA_LOCK)
         try:
             for name in names or SCHEMA_FILES:
                 await connection.execute(schema_sql(name))
         finally:
-            await connection.execute("SELECT pg_advisory_unlock(7356001)")
+            await connection.execute("SELECT pg_advisory_unlock($1)", SCHEMA_LOCK)
 
 
 async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -39,6 +38,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from events import Envelope, UndecodableEvent, decode
+from infra.leadership import lead, projection_lock
 from infra.streams import EVENTS_STREAM, deadletter_subject
 
 log = structlog.get_logger()
@@ -55,7 +55,6 @@ OUTAGES = (
     nats.errors.StaleConnectionError,
     ServiceUnavailableError,  # JetStream briefly without a leader (a cluster node died)
 )
-LOCK_BASE = 7356100  # advisory locks 7356100..7357099: one per projection name
 
 
 class Projection(Protocol):
@@ -90,7 +89,7 @@ class ProjectionRunner:
 
     @property
     def lock_id(self) -> int:
-        return LOCK_BASE + zlib.crc32(self.name.encode()) % 1000
+        return projection_lock(self.name)
 
     async def bind(self) -> JetStreamContext.PullSubscription:
         """Recreates the durable consumer (never the stream) to deliver from just after the
@@ -121,25 +120,15 @@ class ProjectionRunner:
     async def run(self, stop: asyncio.Event) -> None:
         """Runs while it holds the projection's lock; stands by until then, and again if the
         connection holding the lock is lost (another instance may have taken over)."""
-        while not stop.is_set():
-            try:
-                async with self.pool.acquire() as lock_connection:
-                    if not await lock_connection.fetchval(
-                        "SELECT pg_try_advisory_lock($1)", self.lock_id
-                    ):
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), self.standby_poll)
-                        continue
-                    try:
-                        await self._run_leading(stop, lock_connection)
-                    finally:
-                        with contextlib.suppress(*OUTAGES):
-                            await lock_connection.execute(
-                                "SELECT pg_advisory_unlock($1)", self.lock_id
-                            )
-            except OUTAGES as error:
-                log.warning("projection.lock_lost", projection=self.name, error=repr(error))
-                await asyncio.sleep(self.retry_delay)
+        await lead(
+            self.pool,
+            self.lock_id,
+            stop,
+            lambda lock: self._run_leading(stop, lock),
+            name=f"projection:{self.name}",
+            standby_poll=self.standby_poll,
+            retry_delay=self.retry_delay,
+        )
 
     async def _run_leading(self, stop: asyncio.Event, lock: asyncpg.Connection) -> None:
         subscription = await self._bind_waiting(stop)

@@ -33,13 +33,13 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from events import Envelope, UndecodableEvent, decode
 from infra.database import apply_schema, create_pool, schema_sql
+from infra.leadership import REPLAY_LOCK
 from infra.projection import OUTAGES, Projection
 from infra.settings import ConnectionSettings
 from infra.streams import EVENTS_STREAM
 
 log = structlog.get_logger()
 
-REPLAY_LOCK = 7356002  # one replay at a time (pg_advisory_lock key)
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 

@@ -40,12 +40,13 @@ from events.schedule import (
     SeatHeld,
     SeatReleased,
 )
+from infra.leadership import DEADLINES_LOCK
 from services.booking.application import BookingApplication
 from services.booking.domain.opening_hours import COPENHAGEN
 
 log = structlog.get_logger()
 
-FIRING_LOCK = 7356003
+FIRING_LOCK = DEADLINES_LOCK
 REFIRE_AFTER = timedelta(seconds=10)  # a fired deadline whose event has not come back yet
 
 UPSERT_DEADLINE = """

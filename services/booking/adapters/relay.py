@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from events import encode
+from infra.leadership import BOOKING_RELAY_LOCK, lead
 from infra.streams import EVENTS_STREAM
 from services.booking.adapters.wire import is_internal, to_envelope
 from services.booking.application import BookingApplication
@@ -31,7 +32,6 @@ from services.booking.application import BookingApplication
 log = structlog.get_logger()
 
 NOTIFICATION_ID_HEADER = "Bs-Notification-Id"
-RELAY_LOCK = 7356002
 
 
 class StreamAheadOfStore(RuntimeError):
@@ -58,27 +58,15 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relays while it holds the relay lock; stands by until then, and again if the
         connection holding the lock is lost (another instance may have taken over)."""
-        while not stop.is_set():
-            try:
-                async with self.pool.acquire() as lock_connection:
-                    if not await lock_connection.fetchval(
-                        "SELECT pg_try_advisory_lock($1)", RELAY_LOCK
-                    ):
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), self.standby_poll)
-                        continue
-                    try:
-                        await self._run_leading(lock_connection, stop)
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await lock_connection.execute(
-                                "SELECT pg_advisory_unlock($1)", RELAY_LOCK
-                            )
-            except StreamAheadOfStore:
-                raise
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
-                log.warning("relay.lock_lost", error=repr(error))
-                await asyncio.sleep(self.retry_delay)
+        await lead(
+            self.pool,
+            BOOKING_RELAY_LOCK,
+            stop,
+            lambda lock: self._run_leading(lock, stop),
+            name="relay:booking",
+            standby_poll=self.standby_poll,
+            retry_delay=self.retry_delay,
+        )
 
     async def _run_leading(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
         channel = self.app.recorder.channel_name  # type: ignore[attr-defined]

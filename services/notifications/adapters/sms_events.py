@@ -22,10 +22,9 @@ from nats.js import JetStreamContext
 
 from events import Envelope, EventData, encode
 from events.sms import SMS_NAMESPACE, message_id
+from infra.leadership import SMS_RELAY_LOCK, lead
 
 log = structlog.get_logger()
-
-RELAY_LOCK = 7356004
 
 
 async def append(
@@ -65,15 +64,16 @@ class SmsEventRelay:
     interval: float = 0.2
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self.pool.acquire() as lock_connection:
-            await lock_connection.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
-            try:
-                await self._run_leading(stop)
-            finally:
-                await lock_connection.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+        await lead(
+            self.pool,
+            SMS_RELAY_LOCK,
+            stop,
+            lambda lock: self._run_leading(stop, lock),
+            name="relay:sms",
+        )
 
-    async def _run_leading(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+    async def _run_leading(self, stop: asyncio.Event, lock: asyncpg.Connection) -> None:
+        while not stop.is_set() and not lock.is_closed():
             try:
                 if await self.relay_once() >= self.batch:
                     continue
