@@ -15,6 +15,7 @@ from infra.projection import ProjectionRunner
 from services.reporting.adapters.booking_projection import ReportingProjection
 from services.reporting.adapters.live_figures import LiveFigures
 from services.reporting.adapters.reports import Reports
+from services.reporting.adapters.sms_projection import SmsDeliveryProjection
 from services.reporting.entrypoints.http import reporting_router
 from services.reporting.entrypoints.sse import live_router
 from services.reporting.settings import ReportingSettings
@@ -32,7 +33,7 @@ class ReportingService:
     ) -> ReportingService:
         """Connects to PostgreSQL and brings the reporting schema up to date."""
         pool = await create_pool(settings.database_url)
-        await apply_schema(pool, "platform", "reporting")
+        await apply_schema(pool, "platform", "reporting", "reporting_sms")
         return cls(settings=settings, pool=pool, js=nc.jetstream())
 
     def router(self) -> APIRouter:
@@ -42,8 +43,13 @@ class ReportingService:
         return router
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Keeps the report read model up to date until `stop` is set."""
-        await ProjectionRunner(ReportingProjection(), self.js, self.pool).run(stop)
+        """Keeps the report read models up to date until `stop` is set: bookings from
+        BS_EVENTS, SMS delivery from BS_SMS."""
+        sms = SmsDeliveryProjection()
+        await asyncio.gather(
+            ProjectionRunner(ReportingProjection(), self.js, self.pool).run(stop),
+            ProjectionRunner(sms, self.js, self.pool, stream=sms.stream).run(stop),
+        )
 
     async def close(self) -> None:
         await self.pool.close()

@@ -13,6 +13,7 @@ from services.web.entrypoints.citizen import citizen_router
 from services.web.entrypoints.dashboard import dashboard_router
 from services.web.entrypoints.manage import manage_router
 from services.web.entrypoints.staff import staff_router
+from services.web.entrypoints.survey import survey_router
 from services.web.settings import WebSettings
 
 
@@ -34,7 +35,7 @@ class WebService:
 
     def router(self) -> APIRouter:
         router = APIRouter()
-        for pages in (citizen_router, manage_router, staff_router, dashboard_router):
+        for pages in (citizen_router, manage_router, survey_router, staff_router, dashboard_router):
             router.include_router(pages(self.api, self.settings))
         return router
 

@@ -41,6 +41,8 @@ CHROMIUM_FLAGS = [
 BIN = Path(sys.executable).parent / "borgerservice"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MUNICIPALITY = "slagelse"
+MANAGE_TOKEN_SECRET = "browser-tests-manage-secret"
+SMS_CALLBACK_SECRET = "browser-tests-gateway-secret"
 
 
 def _why_no_browser() -> str | None:
@@ -108,6 +110,29 @@ class Demo:
         assert booked.status_code == 201, booked.text
         return dict(booked.json())
 
+    def get(self, path: str, **params: str) -> dict[str, Any]:
+        """A JSON API of the municipality, e.g. `get("/key-figures")`; fails unless 200."""
+        found = httpx.get(f"{self.api}{path}", params=params)
+        assert found.status_code == 200, found.text
+        return dict(found.json())
+
+    def staff_step(self, booking_id: str, step: str) -> None:
+        """As staff: `check-in`, `start`, `complete`, ... the booking."""
+        done = httpx.post(
+            f"{self.api}/bookings/{booking_id}/{step}",
+            headers={"Authorization": f"Bearer {self.staff_token}"},
+        )
+        assert done.status_code == 200, done.text
+
+    def delivery_receipt(self, message_key: str) -> None:
+        """The SMS gateway reports the message delivered (the outbox's id is its key)."""
+        receipt = httpx.post(
+            f"{self.base}/api/v1/sms/receipts",
+            json={"id": message_key, "status": "delivered"},
+            headers={"Authorization": f"Bearer {SMS_CALLBACK_SECRET}"},
+        )
+        assert receipt.status_code == 200 and receipt.json()["recorded"], receipt.text
+
     def outbox(self, phone_e164: str) -> list[dict[str, Any]]:
         printed = subprocess.run(
             [str(BIN), "sms", "outbox", "--municipality", MUNICIPALITY, "--json"],
@@ -156,6 +181,8 @@ def demo() -> Iterator[Demo]:
         "NATS_PORT": str(nats_port),
         "VAR_DIR": str(var_dir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{http_port}",
+        "MANAGE_TOKEN_SECRET": MANAGE_TOKEN_SECRET,
+        "SMS_CALLBACK_SECRET": SMS_CALLBACK_SECRET,  # the gateway's delivery receipts
     }
     env.pop("NATS_URL", None)
     process = subprocess.Popen(

@@ -10,6 +10,7 @@ from services.reporting.adapters.booking_report import BookingReports
 from services.reporting.adapters.lead_time_report import LeadTimeReports
 from services.reporting.adapters.operations_report import OperationsReports
 from services.reporting.adapters.satisfaction_report import SatisfactionReports
+from services.reporting.adapters.sms_report import SmsDeliveryReports
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Reports:
     operations: OperationsReports
     satisfaction: SatisfactionReports
     lead_time: LeadTimeReports
+    sms: SmsDeliveryReports
 
     @classmethod
     def over(cls, pool: asyncpg.Pool) -> Reports:
@@ -26,4 +28,5 @@ class Reports:
             OperationsReports(pool),
             SatisfactionReports(pool),
             LeadTimeReports(pool),
+            SmsDeliveryReports(pool),
         )

@@ -6,7 +6,8 @@ it on a gap, from the last sequence it delivered, so nothing is skipped or repea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,10 +80,12 @@ class StreamReader:
 
 
 @asynccontextmanager
-async def reading(js: JetStreamContext, subject: str, start: Start) -> AsyncIterator[StreamReader]:
+async def reading(
+    js: JetStreamContext, subject: str, start: Start, stream: str = EVENTS_STREAM
+) -> AsyncIterator[StreamReader]:
     subscription = await js.subscribe(
         subject,
-        stream=EVENTS_STREAM,
+        stream=stream,
         ordered_consumer=True,
         idle_heartbeat=5.0,
         config=start.config(),
@@ -91,3 +94,28 @@ async def reading(js: JetStreamContext, subject: str, start: Start) -> AsyncIter
         yield StreamReader(subscription)
     finally:
         await subscription.unsubscribe()
+
+
+async def merged(
+    readers: Mapping[str, StreamReader], timeout: float
+) -> AsyncGenerator[tuple[str, StreamMessage] | None]:
+    """The messages of several readers as they come, each with its reader's name, every
+    reader's own order kept; None whenever none came within `timeout` seconds."""
+    waiting: dict[asyncio.Task[StreamMessage | None], str] = {}
+    try:
+        while True:
+            for name, reader in readers.items():
+                if name not in waiting.values():
+                    waiting[asyncio.create_task(reader.next(timeout))] = name
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            came = False
+            for task in done:
+                name, message = waiting.pop(task), task.result()
+                if message is not None:
+                    came = True
+                    yield name, message
+            if not came:
+                yield None
+    finally:
+        for task in waiting:
+            task.cancel()

@@ -11,6 +11,7 @@ from services.reporting.domain.operations import OperationsReport
 from services.reporting.domain.regional import RegionalReport
 from services.reporting.domain.report import Period
 from services.reporting.domain.satisfaction import SatisfactionReport
+from services.reporting.domain.sms_delivery import SmsDeliveryReport
 from services.reporting.domain.waiting_time import WaitingTimeReport
 from services.reporting.entrypoints.charts import (
     grouped_bars,
@@ -36,6 +37,7 @@ class PeriodReports:
     operations: OperationsReport
     satisfaction: SatisfactionReport
     lead_time: LeadTimeReport
+    sms: SmsDeliveryReport
 
 
 def _period(period: Period, half: str | None) -> str:
@@ -74,6 +76,7 @@ def period_report_html(reports: PeriodReports) -> str:
         _operations_section(r.operations),
         _lead_time_section(r.lead_time),
         _satisfaction_section(r.satisfaction),
+        _sms_section(r.sms),
     ]
     return _page(f"Borgerservice {r.operations.municipality}: period report", "".join(sections))
 
@@ -225,6 +228,17 @@ def _satisfaction_section(report: SatisfactionReport) -> str:
         f"<section><h2>Satisfaction</h2>{chart}"
         f"{_table(['question', 'share', 'goal'], rows)}</section>"
     )
+
+
+def _sms_section(report: SmsDeliveryReport) -> str:
+    groups = [*report.by_kind, report.total]
+    labels = [*(escape(g.kind) for g in report.by_kind), "total"]
+    rows = [
+        [label, str(g.sent), str(g.delivered), str(g.failed), _pct(g.delivered_share)]
+        for label, g in zip(labels, groups, strict=True)
+    ]
+    header = ["kind", "sent", "delivered", "failed", "of sent, delivered"]
+    return f"<section><h2>SMS delivery</h2>{_table(header, rows)}</section>"
 
 
 def regional_report_html(report: RegionalReport) -> str:

@@ -35,8 +35,8 @@ def html_reports_router(reports: Reports, settings: ReportingSettings) -> APIRou
     async def period_report(
         municipality: Municipality, period: Annotated[Period, Query()], half: SurveyHalf = None
     ) -> HTMLResponse:
-        """Waiting time, operations, lead time and satisfaction of a period, with charts; made
-        to be printed."""
+        """Waiting time, operations, lead time, satisfaction and SMS delivery of a period, with
+        charts; made to be printed."""
         period = resolve_period(period, half, halves)
         try:
             figures = PeriodReports(
@@ -48,6 +48,7 @@ def html_reports_router(reports: Reports, settings: ReportingSettings) -> APIRou
                     municipality, period, settings.goals_of(municipality), half
                 ),
                 lead_time=await reports.lead_time.lead_time_report(municipality, period, half),
+                sms=await reports.sms.sms_report(municipality, period, half),
             )
         except UnknownMunicipality:
             raise not_found(municipality) from None

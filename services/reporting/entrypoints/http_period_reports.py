@@ -1,4 +1,5 @@
-"""HTTP routes of the operations, satisfaction and lead-time reports, per period or survey half."""
+"""HTTP routes of the operations, satisfaction, lead-time and SMS delivery reports, per period or
+survey half."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.reporting.domain.lead_time import LeadTimeReport
 from services.reporting.domain.operations import OperationsReport
 from services.reporting.domain.report import Period
 from services.reporting.domain.satisfaction import SatisfactionReport
+from services.reporting.domain.sms_delivery import SmsDeliveryReport
 from services.reporting.entrypoints.csv_export import CSV_MEDIA_TYPE, operations_csv
 from services.reporting.entrypoints.http_common import (
     Municipality,
@@ -80,6 +82,18 @@ def period_reports_router(reports: Reports, settings: ReportingSettings) -> APIR
         period = resolve_period(period, half, halves)
         try:
             return await reports.lead_time.lead_time_report(municipality, period, half)
+        except UnknownMunicipality:
+            raise not_found(municipality) from None
+
+    @router.get("/municipalities/{municipality}/reports/sms")
+    async def sms_report(
+        municipality: Municipality, period: Annotated[Period, Query()], half: SurveyHalf = None
+    ) -> SmsDeliveryReport:
+        """SMS messages sent, delivered and failed in the period (each on its own date), per
+        kind of message, with the share of those sent that were delivered."""
+        period = resolve_period(period, half, halves)
+        try:
+            return await reports.sms.sms_report(municipality, period, half)
         except UnknownMunicipality:
             raise not_found(municipality) from None
 

@@ -1,14 +1,20 @@
-"""`GET /api/v1/municipalities/{m}/events/stream`: server-sent events for live dashboards.
+"""Live dashboards: `GET /api/v1/municipalities/{m}/key-figures`, the figures of the day as a
+snapshot, and `GET /api/v1/municipalities/{m}/events/stream`, server-sent events.
 
-Each of the municipality's events is pushed as it reaches the stream, with the key figures of
-the day; its SSE `id` is its stream sequence. A client that reconnects with `Last-Event-ID`
-(browsers do so by themselves) continues right after that sequence: it misses nothing and gets
-nothing twice. Without it, the stream starts with the next event."""
+The stream pushes each of the municipality's events (BS_EVENTS) and SMS events (BS_SMS) as it
+reaches its stream, with the key figures of the day, read after the reporting read model has
+applied that event (or after a short wait, if it lags). A booking event's SSE `id` is its
+stream sequence: a client that reconnects with `Last-Event-ID` (browsers do so by themselves)
+continues right after it, missing nothing and getting nothing twice. SMS frames carry no `id`,
+so the id stays the booking stream's; after a reconnect they start with the next SMS event,
+and a client that must not miss a figure reads the snapshot again. Without `Last-Event-ID`,
+the stream starts with the next event."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,28 +22,60 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from nats.js import JetStreamContext
 
-from events import UndecodableEvent, decode
-from services.reporting.adapters.live_figures import LiveFigures
-from services.reporting.adapters.stream_reader import Start, StreamMessage, events_subject, reading
-from services.reporting.entrypoints.http_common import Municipality
+from events import UndecodableEvent, decode, subject_for
+from infra.streams import SMS_STREAM
+from services.reporting.adapters.booking_projection import HANDLED
+from services.reporting.adapters.booking_report import UnknownMunicipality
+from services.reporting.adapters.live_figures import (
+    REPORTING,
+    REPORTING_SMS,
+    KeyFigures,
+    LiveFigures,
+)
+from services.reporting.adapters.stream_reader import (
+    Start,
+    StreamMessage,
+    events_subject,
+    merged,
+    reading,
+)
+from services.reporting.entrypoints.http_common import Municipality, not_found
 
 KEEP_ALIVE_SECONDS = 15.0
+# How long a frame waits for the read model to apply its event before it is sent regardless.
+APPLIED_WAIT_SECONDS = 2.0
+REPORTED_TYPES = frozenset(handled.TYPE for handled in HANDLED)
+EVENTS, SMS = "events", "sms"
 
 
 def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["live"])
 
     async def frames(municipality: str, start: Start, request: Request) -> AsyncIterator[str]:
-        yield "retry: 2000\n\n"
-        async with reading(js, events_subject(municipality), start) as reader:
-            while not await request.is_disconnected():
-                message = await reader.next(timeout=KEEP_ALIVE_SECONDS)
-                if message is None:
-                    yield ": keep-alive\n\n"
-                    continue
-                frame = await _frame(message, municipality, figures)
-                if frame is not None:
-                    yield frame
+        async with (
+            reading(js, events_subject(municipality), start) as events,
+            reading(js, subject_for(municipality, "sms.*"), Start(), SMS_STREAM) as sms,
+        ):
+            yield "retry: 2000\n\n"
+            async with aclosing(merged({EVENTS: events, SMS: sms}, KEEP_ALIVE_SECONDS)) as came:
+                async for arrival in came:
+                    if await request.is_disconnected():
+                        return
+                    if arrival is None:
+                        yield ": keep-alive\n\n"
+                        continue
+                    frame = await _frame(*arrival, municipality, figures)
+                    if frame is not None:
+                        yield frame
+
+    @router.get("/municipalities/{municipality}/key-figures")
+    async def key_figures(municipality: Municipality) -> KeyFigures:
+        """Today's figures as they are now: what a dashboard shows before the first event of
+        the stream, and again after it reconnects."""
+        try:
+            return await figures.snapshot(municipality, datetime.now(UTC))
+        except UnknownMunicipality:
+            raise not_found(municipality) from None
 
     @router.get(
         "/municipalities/{municipality}/events/stream",
@@ -49,7 +87,8 @@ def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
         request: Request,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     ) -> StreamingResponse:
-        """The municipality's events as they arrive, each with the key figures of the day."""
+        """The municipality's events and SMS events as they arrive, each with the key figures
+        of the day."""
         start = Start()
         if last_event_id is not None:
             if not last_event_id.isdigit():
@@ -66,16 +105,23 @@ def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
     return router
 
 
-async def _frame(message: StreamMessage, municipality: str, figures: LiveFigures) -> str | None:
+async def _frame(
+    source: str, message: StreamMessage, municipality: str, figures: LiveFigures
+) -> str | None:
     try:
         event = decode(message.data)
     except UndecodableEvent:
         return None  # dead-lettered by the projections; nothing to show
+    if source == SMS:
+        await figures.applied(REPORTING_SMS, message.sequence, APPLIED_WAIT_SECONDS)
+    elif event.type in REPORTED_TYPES:
+        await figures.applied(REPORTING, message.sequence, APPLIED_WAIT_SECONDS)
     key_figures = await figures.key_figures(municipality, datetime.now(UTC))
     payload = {
         "type": event.type,
         "site": event.site,
         "occurred_at": event.occurred_at.isoformat(),
-        "figures": key_figures.model_dump(),
+        "figures": key_figures.model_dump(mode="json"),
     }
-    return f"id: {message.sequence}\nevent: {event.type}\ndata: {json.dumps(payload)}\n\n"
+    frame = f"event: {event.type}\ndata: {json.dumps(payload)}\n\n"
+    return frame if source == SMS else f"id: {message.sequence}\n{frame}"

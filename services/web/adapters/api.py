@@ -62,6 +62,28 @@ class Booking(ApiModel):
     acute_reason: str | None = None
 
 
+class FirstFree(ApiModel):
+    starts_at: datetime | None = None
+    working_days: int | None = None
+    within_target: bool | None = None
+
+
+class KeyFigures(ApiModel):
+    """Today's figures of a municipality, as the reporting service's snapshot gives them."""
+
+    booked_today: int = 0
+    cancelled_today: int = 0
+    appointments_today: int = 0
+    no_shows_today: int = 0
+    sms_sent_today: int = 0
+    sms_delivered_today: int = 0
+    sms_failed_today: int = 0
+    waiting_target_working_days: int | None = None
+    first_free: dict[str, FirstFree] = {}
+    reporting_position: int = 0
+    sms_position: int = 0
+
+
 class ApiError(Exception):
     """The API refused: its status, its reason and, for a taken time, nearby free times."""
 
@@ -201,6 +223,18 @@ class Api:
             headers=_manage(token),
         )
 
+    async def answer_survey(
+        self, booking_id: UUID, token: str, answers: Mapping[str, Any]
+    ) -> Booking:
+        """The satisfaction survey after the visit; refused with 409 once it is answered."""
+        answered = await self._call(
+            "POST",
+            f"{self._booking}/bookings/{booking_id}/survey",
+            json=answers,
+            headers=_manage(token),
+        )
+        return Booking.model_validate(answered)
+
     async def waitlist(self, booking_id: UUID, token: str, step: str) -> None:
         """`step` is `join`, `leave` or `accept` (the offered earlier time)."""
         method, suffix = {
@@ -249,13 +283,9 @@ class Api:
 
     # Reporting
 
-    async def booking_report(
-        self, municipality: str, first: date | None, last: date | None, auth: StaffAuth
-    ) -> dict[str, Any]:
-        params = {k: v.isoformat() for k, v in (("from", first), ("to", last)) if v is not None}
-        url = f"{self._reporting}/api/v1/municipalities/{municipality}/reports/bookings"
-        found = await self._call("GET", url, params=params, headers=auth.headers)
-        return dict(found)
+    async def key_figures(self, municipality: str, auth: StaffAuth) -> KeyFigures:
+        url = f"{self._reporting}/api/v1/municipalities/{municipality}/key-figures"
+        return KeyFigures.model_validate(await self._call("GET", url, headers=auth.headers))
 
     async def report_page(self, path: str, params: Mapping[str, str], auth: StaffAuth) -> str:
         return str(

@@ -1,19 +1,20 @@
-"""The staff dashboard: key figures rendered on the server, kept live in the browser from
-the reporting service's server-sent events, and the period report with its charts."""
+"""The staff dashboard: today's key figures from the reporting service's snapshot, rendered on
+the server, kept live in the browser from its server-sent events; and the period report with
+its charts."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from events.registry import EVENT_TYPES
 from services.web import danish
-from services.web.adapters.api import Api, ApiError, FreeTime, Service, StaffAuth
+from services.web.adapters.api import Api, ApiError, KeyFigures, StaffAuth
 from services.web.entrypoints.pages import PageRoute, render
 from services.web.entrypoints.staff import staff_auth
 from services.web.settings import WebSettings
@@ -26,19 +27,13 @@ def dashboard_router(api: Api, settings: WebSettings) -> APIRouter:
         prefix="/staff/{municipality}", route_class=PageRoute, include_in_schema=False
     )
 
-    async def first_free(municipality: str, service: Service) -> FreeTime | None:
-        first = danish.today()
-        found = await api.free_times(
-            municipality, service.id, None, first, first + timedelta(days=settings.days_shown)
-        )
-        return found[0] if found else None
-
-    async def todays_report(municipality: str, auth: StaffAuth) -> dict[str, Any]:
+    async def snapshot(municipality: str, auth: StaffAuth) -> KeyFigures | None:
+        """Today's figures now; None before reporting has seen anything of the municipality."""
         try:
-            return await api.booking_report(municipality, danish.today(), danish.today(), auth)
+            return await api.key_figures(municipality, auth)
         except ApiError as refused:
-            if refused.status == 404:  # nothing reported for the municipality yet
-                return {}
+            if refused.status == 404:  # nothing reported yet, or an older reporting service
+                return None
             raise
 
     @router.get("/dashboard")
@@ -48,10 +43,10 @@ def dashboard_router(api: Api, settings: WebSettings) -> APIRouter:
         from_: Annotated[Day, Query(alias="from")] = None,
         to: Day = None,
     ) -> Response:
+        """The figures of the page load, kept live by the script from the event stream."""
         auth = staff_auth(request, municipality)
-        services = await api.services(municipality)
-        report, *firsts = await asyncio.gather(
-            todays_report(municipality, auth), *(first_free(municipality, s) for s in services)
+        services, figures = await asyncio.gather(
+            api.services(municipality), snapshot(municipality, auth)
         )
         last = to or danish.today()
         first = from_ or last - timedelta(days=30)
@@ -60,12 +55,18 @@ def dashboard_router(api: Api, settings: WebSettings) -> APIRouter:
             "staff/dashboard.html",
             municipality=municipality,
             account=auth.account,
-            total=report.get("total", {}),
+            figures=figures or KeyFigures(),
+            reported=figures is not None,
+            services=services,
             event_types=sorted(EVENT_TYPES),
-            target=report.get("target_working_days"),
-            first_free=list(zip(services, firsts, strict=True)),
             period={"from": first.isoformat(), "to": last.isoformat()},
         )
+
+    @router.get("/dashboard/figures")
+    async def figures_now(request: Request, municipality: str) -> Response:
+        """The snapshot as JSON, for the page's script to read again after a reconnect."""
+        figures = await snapshot(municipality, staff_auth(request, municipality))
+        return JSONResponse((figures or KeyFigures()).model_dump(mode="json"))
 
     @router.get("/dashboard/stream")
     async def live_figures(request: Request, municipality: str) -> Response:
