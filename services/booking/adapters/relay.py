@@ -1,10 +1,14 @@
 """The relay (transactional outbox): the event store's notification log onto JetStream.
 
 Guarantees:
-- in order and exactly once on the stream: every publish names the previous event as the
-  stream's expected last message (`Nats-Expected-Last-Msg-Id`), so the stream is always a
-  prefix of the notification log; on start, and after any failed publish, the relay resumes
-  after the last event the stream holds, whatever the duplicate window;
+- in order and exactly once on the stream: every publish names the stream sequence it must
+  follow (`Nats-Expected-Last-Sequence`; the relay is the stream's only writer), so the stream
+  is always a prefix of the notification log; on start, after any failed publish, and when the
+  stream's last sequence is not the one it published last, the relay resumes after the last
+  event the stream holds, whatever the duplicate window. (It named the previous message id,
+  `Nats-Expected-Last-Msg-Id`, until the cluster fault test showed a restarted replica failing
+  that check while applying the log - "last msgid mismatch", a critical write error - and
+  falling behind for good; the sequence is checked by the stream's leader.)
 - nothing is lost: if JetStream loses messages, the relay republishes them from the store;
 - gaps in notification ids (rolled-back transactions) are harmless: it reads "greater than";
 - one relay at a time: it holds a PostgreSQL advisory lock while it runs.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -52,7 +57,8 @@ class Relay:
     # fault tests make it raise to kill the relay at exactly that point.
     after_publish: Callable[[int], Awaitable[None]] | None = None
     position: int = 0
-    last_event_id: str | None = None
+    last_seq: int = 0  # the stream's sequence of the last event this relay knows is there
+    verify_every: float = 5.0  # when idle, how often to check the stream still ends there
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -74,9 +80,13 @@ class Relay:
         try:
             await self._resume_waiting(stop)
             log.info("relay.started", position=self.position)
+            verified = time.monotonic()
             while not stop.is_set() and not connection.is_closed():
                 try:
                     relayed = await self.relay_once()
+                    if relayed == 0 and time.monotonic() - verified > self.verify_every:
+                        verified = time.monotonic()
+                        await self.verify_tail()
                 except StreamAheadOfStore:
                     raise
                 except Exception as error:  # NATS or the database away: never give up
@@ -121,7 +131,7 @@ class Relay:
             info = await self.js.stream_info(EVENTS_STREAM)
         except NotFoundError:
             raise RuntimeError(f"stream {EVENTS_STREAM} is missing: run the infra step") from None
-        self.position, self.last_event_id = 0, None
+        self.position, self.last_seq = 0, info.state.last_seq
         if info.state.last_seq:
             try:
                 last = await self.js.get_msg(EVENTS_STREAM, info.state.last_seq)
@@ -129,7 +139,6 @@ class Relay:
                 last = None
             if last is not None and last.headers:
                 self.position = int(last.headers[NOTIFICATION_ID_HEADER])
-                self.last_event_id = last.headers["Nats-Msg-Id"]
         stored = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
         if self.position > stored:
             raise StreamAheadOfStore(
@@ -138,13 +147,22 @@ class Relay:
                 "DATABASE_URL at the right one, or remove the stream (the embedded server's var/)."
             )
 
+    async def verify_tail(self) -> None:
+        """Resumes if the stream no longer ends where this relay left it (a replica that lost
+        its tail became leader, or the stream was restored from a backup): what is missing is
+        published again from the store."""
+        last_seq = (await self.js.stream_info(EVENTS_STREAM)).state.last_seq
+        if last_seq != self.last_seq:
+            log.warning("relay.stream_moved", expected=self.last_seq, found=last_seq)
+            await self.resume()
+
     async def relay_once(self) -> int:
         """Publishes the next batch; returns how many events went onto the stream."""
         notifications = await asyncio.to_thread(self._select_after, self.position)
         if not notifications:
             return 0
         publishes = []
-        previous = self.last_event_id
+        expected = self.last_seq
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
             if is_internal(domain_event):
@@ -154,12 +172,12 @@ class Relay:
                 "Nats-Msg-Id": str(envelope.event_id),
                 NOTIFICATION_ID_HEADER: str(notification.id),
             }
-            if previous is not None:
-                headers["Nats-Expected-Last-Msg-Id"] = previous
+            if expected:
+                headers["Nats-Expected-Last-Sequence"] = str(expected)
             publishes.append(
                 self.js.publish(envelope.subject, encode(envelope), headers=headers, timeout=5)
             )
-            previous = str(envelope.event_id)
+            expected += 1
         # Sent in order on one connection; acknowledged concurrently.
         results = await asyncio.gather(*publishes, return_exceptions=True)
         failure = next((r for r in results if isinstance(r, BaseException)), None)
@@ -167,7 +185,7 @@ class Relay:
             raise failure
         if self.after_publish is not None:
             await self.after_publish(notifications[-1].id)
-        self.position, self.last_event_id = notifications[-1].id, previous
+        self.position, self.last_seq = notifications[-1].id, expected
         await self.record_position()
         return len(notifications)
 
