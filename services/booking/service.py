@@ -17,11 +17,13 @@ from infra.database import apply_schema, create_pool
 from infra.manage_token import ManageTokens
 from infra.projection import ProjectionRunner
 from infra.ratelimit import citizen_rate_limit
+from services.booking.adapters.audit import AuditProjection
 from services.booking.adapters.availability import AvailabilityProjection
 from services.booking.adapters.deadlines import DeadlineRunner, DeadlinesProjection
 from services.booking.adapters.relay import Relay
 from services.booking.application import BookingApplication
 from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.entrypoints.audit_http import audit_router
 from services.booking.entrypoints.citizen_http import citizen_router
 from services.booking.entrypoints.http import booking_router
 from services.booking.entrypoints.nats_commands import register_command_handlers
@@ -45,7 +47,7 @@ class BookingService:
         if settings.nats_url is None:
             raise ValueError("BookingService needs settings.nats_url")
         pool = await create_pool(settings.database_url)
-        await apply_schema(pool, "platform", "availability", "deadlines")
+        await apply_schema(pool, "platform", "availability", "deadlines", "audit")
         app = await asyncio.to_thread(
             BookingApplication,
             settings.eventsourcing_env(),
@@ -72,6 +74,7 @@ class BookingService:
             dependencies=[citizen_rate_limit(self.settings)],
         )
         router.include_router(staff_router(self.app, self.settings.staff_tokens))
+        router.include_router(audit_router(self.pool, self.settings.staff_tokens))
         return router
 
     def relay(self) -> Relay:
@@ -79,6 +82,9 @@ class BookingService:
 
     def availability(self) -> ProjectionRunner:
         return ProjectionRunner(AvailabilityProjection(), self.js, self.pool)
+
+    def audit(self) -> ProjectionRunner:
+        return ProjectionRunner(AuditProjection(), self.js, self.pool)
 
     def deadlines(self) -> ProjectionRunner:
         return ProjectionRunner(DeadlinesProjection(), self.js, self.pool)
@@ -94,6 +100,7 @@ class BookingService:
             await asyncio.gather(
                 self.relay().run(stop),
                 self.availability().run(stop),
+                self.audit().run(stop),
                 self.deadlines().run(stop),
                 self.deadline_runner().run(stop),
             )
