@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import asyncpg
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nats.js import JetStreamContext
