@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from events.envelope import EventData
+from events.personal import E164, Sealed
 
 
 class Channel(StrEnum):
@@ -21,11 +24,13 @@ class Channel(StrEnum):
 class BookingBooked(EventData):
     """A citizen has a confirmed time. Carries what the confirmation SMS must say.
 
-    Version 2 added `acute_reason`; version 1 history is upcast with `acute_reason=None`.
+    Version 2 added `acute_reason`. Version 3 seals the citizen's name, phone number and acute
+    reason in `personal` (unreadable once the citizen is erased) and says `acute` in the open;
+    earlier history carries them in the plaintext fields, which stay as they were.
     """
 
     TYPE = "booking.booked"
-    VERSION = 2
+    VERSION = 3
 
     service: str
     service_name: str
@@ -33,13 +38,41 @@ class BookingBooked(EventData):
     documents: list[str] = Field(description="What the citizen must bring")
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    citizen_name: str = Field(min_length=1)
-    phone: str = Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164")
     channel: Channel
     booked_at: AwareDatetime
-    acute_reason: str | None = Field(
-        description="Set when staff booked same-day acute capacity, with their reason"
+    acute: bool = Field(
+        default=False, description="Staff booked same-day acute capacity (the reason is sealed)"
     )
+    personal: Sealed | None = Field(
+        default=None, description="`citizen_name`, `phone` and `acute_reason`, sealed"
+    )
+    citizen_name: str | None = Field(
+        default=None, min_length=1, description="Plaintext: only in history before version 3"
+    )
+    phone: str | None = Field(
+        default=None, pattern=E164, description="E.164, plaintext: only before version 3"
+    )
+    acute_reason: str | None = Field(
+        default=None, description="Plaintext: only before version 3 (since: sealed)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_its_citizen(cls, data: Any) -> Any:
+        """Without `personal`, name and phone are required in plaintext (as before version
+        3); `acute` follows from the plaintext reason when not given."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("personal") is None:
+            missing = [name for name in ("citizen_name", "phone") if data.get(name) is None]
+            if missing:
+                raise ValidationError.from_exception_data(
+                    cls.__name__,
+                    [InitErrorDetails(type="missing", loc=(name,), input=data) for name in missing],
+                )
+        if "acute" not in data:
+            return {**data, "acute": data.get("acute_reason") is not None}
+        return data
 
 
 class BookingRescheduled(EventData):
@@ -58,10 +91,12 @@ class BookingCancelled(EventData):
     """The booking no longer holds a seat."""
 
     TYPE = "booking.cancelled"
+    VERSION = 2  # version 2: the reason may be sealed in `personal`
 
     service: str
     starts_at: AwareDatetime
-    reason: str
+    reason: str | None = Field(default=None, description="Plaintext: only before version 2")
+    personal: Sealed | None = Field(default=None, description="`reason`, sealed")
     cancelled_by: str = Field(description="'citizen' or a staff account")
     cancelled_at: AwareDatetime
     bulk: bool = Field(
@@ -128,11 +163,13 @@ class BookingPreAssessed(EventData):
     its seat."""
 
     TYPE = "booking.pre_assessed"
+    VERSION = 2  # version 2: the note may be sealed in `personal`
 
     service: str
     starts_at: AwareDatetime
     outcome: PreAssessment
-    note: str
+    note: str | None = Field(default=None, description="Plaintext: only before version 2")
+    personal: Sealed | None = Field(default=None, description="`note`, sealed")
     assessed_at: AwareDatetime
     by: str
 

@@ -23,6 +23,7 @@ from events.booking import (
     BookingWaitlistOffered,
     BookingWaitlistOfferExpired,
 )
+from events.citizen import CitizenErased
 from events.envelope import Envelope, EventData
 from events.guarantee import WaitingTargetBreached, WaitingTargetRestored
 from events.municipality import (
@@ -69,6 +70,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         BookingWaitlistOfferExpired,
         BookingLeftWaitlist,
         BookingSurveyAnswered,
+        CitizenErased,
         WaitingTargetBreached,
         WaitingTargetRestored,
         SmsSent,
@@ -84,6 +86,11 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 # the current model.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("booking.booked", 1): lambda data: {**data, "acute_reason": None},
+    # Versions 3 (booked) and 2 (cancelled, pre_assessed) may seal the personal fields; older
+    # history keeps them in plaintext, which the current models still accept.
+    ("booking.booked", 2): lambda data: {**data, "acute": data.get("acute_reason") is not None},
+    ("booking.cancelled", 1): lambda data: data,
+    ("booking.pre_assessed", 1): lambda data: data,
 }
 
 

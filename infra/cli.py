@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from fastapi import APIRouter
+from pydantic import TypeAdapter
 
 from events.schema import write_json_schemas
 from infra.bench.cli import bench
@@ -17,6 +18,7 @@ from infra.replay import CannotReplay, ReadModel, connected_to_nats, parse_until
 from infra.runtime import Service, platform, serve_until_stopped
 from infra.settings import ConnectionSettings
 from infra.staff_cli import demo_staff_keys, demo_staff_tokens, staff_app
+from infra.staff_tokens import StaffTokenSettings
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.notifications.entrypoints.cli import sms_app
 from services.reporting.entrypoints.events_cli import events_app
@@ -44,15 +46,17 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
     from services.web.settings import WebSettings
 
     settings = ConnectionSettings()
+    # The staff token signing keys of every service that checks staff tokens (STAFF_TOKENS);
+    # a demo without them gets fresh ones, so the tokens it prints work on every service.
+    staff_keys = StaffTokenSettings().staff_tokens
+    if demo and not staff_keys:
+        staff_keys = demo_staff_keys(DEMO_MUNICIPALITIES)
     async with platform(settings) as shared:
         services: list[Service] = []
         routers: list[APIRouter] = []
         booking = None
         if "booking" in names:
-            booking_settings = BookingSettings(nats_url=shared.nats_url)
-            if demo and not booking_settings.staff_tokens:
-                demo_keys = demo_staff_keys(DEMO_MUNICIPALITIES)
-                booking_settings = booking_settings.model_copy(update={"staff_tokens": demo_keys})
+            booking_settings = BookingSettings(nats_url=shared.nats_url, staff_tokens=staff_keys)
             booking = await BookingService.start(booking_settings, shared.nc)
             services.append(booking)
             routers.append(booking.router())
@@ -68,7 +72,7 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             routers.append(notifications.router())  # delivery receipts, opt-outs
         if "reporting" in names:
             reporting = await ReportingService.start(
-                ReportingSettings(nats_url=shared.nats_url), shared.nc
+                ReportingSettings(nats_url=shared.nats_url, staff_tokens=staff_keys), shared.nc
             )
             services.append(reporting)
             routers.append(reporting.router())
@@ -93,8 +97,8 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
                 for municipality in DEMO_MUNICIPALITIES:
                     availability = f"{base}/api/v1/municipalities/{municipality}/availability"
                     typer.echo(f"  {municipality:<12} {availability}")
-                typer.echo(f"  report       {base}/api/v1/municipalities/slagelse/reports/bookings")
-                staff_keys = booking.settings.staff_tokens if booking is not None else {}
+                report = f"{base}/api/v1/municipalities/slagelse/reports/bookings"
+                typer.echo(f"  report       {report}  (with a staff token below)")
                 for municipality, token in demo_staff_tokens(staff_keys).items():
                     typer.echo(f"  staff        {municipality:<12} Authorization: Bearer {token}")
             typer.echo(f"  NATS         {without_credentials(shared.nats_url)}")
@@ -173,6 +177,39 @@ def seed(
     finally:
         booking.close()
     typer.echo(f"{municipality.name}: {opened} site days opened")
+
+
+@app.command()
+def erase(
+    municipality: Annotated[str, typer.Option(help="The citizen's municipality, e.g. slagelse")],
+    phone: Annotated[str | None, typer.Option(help="The citizen's phone number")] = None,
+    booking: Annotated[str | None, typer.Option(help="Or: the id of one of their bookings")] = None,
+    by: Annotated[str, typer.Option(help="Who asks (recorded in citizen.erased)")] = "cli",
+) -> None:
+    """Erases a citizen's personal data: their key is deleted, so name, phone number and notes
+    can no longer be read in the event store, on the stream or in any read model."""
+    from uuid import UUID
+
+    from services.booking.application import BookingApplication
+    from services.booking.commands import PhoneNumber
+    from services.booking.domain.errors import BookingError
+    from services.booking.settings import BookingSettings
+
+    if (phone is None) == (booking is None):
+        raise typer.BadParameter("give --phone or --booking")
+    booking_app = BookingApplication(BookingSettings().eventsourcing_env())
+    try:
+        if phone is not None:
+            number = TypeAdapter(PhoneNumber).validate_python(phone)
+            erasure = booking_app.erase_citizen(municipality, number, by)
+        else:
+            erasure = booking_app.erase_citizen_of(municipality, UUID(str(booking)), by)
+    except (BookingError, ValueError) as error:
+        typer.echo(f"erase: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        booking_app.close()
+    typer.echo(f"erased citizen {erasure.subject_id} at {erasure.erased_at.isoformat()}")
 
 
 async def _ensure_database() -> None:

@@ -9,7 +9,14 @@ import asyncpg
 
 from infra.leadership import SCHEMA_LOCK
 
-SCHEMA_FILES = ("platform", "availability", "deadlines", "notifications", "reporting")
+SCHEMA_FILES = (
+    "platform",
+    "availability",
+    "deadlines",
+    "notifications",
+    "reporting",
+    "personal_data",
+)
 
 
 def _admin_url(database_url: str) -> str:

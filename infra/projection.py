@@ -222,12 +222,27 @@ class ProjectionRunner:
                 "SELECT stream_seq FROM projection_position WHERE projection = $1 FOR UPDATE",
                 self.name,
             )
-            applied = 0
+            fresh = []
             for sequence, event in events:
                 if sequence <= position:
                     continue  # redelivered or republished: already in the read model
-                await self.projection.apply(connection, event)
-                position, applied = sequence, applied + 1
+                fresh.append(event)
+                position = sequence
+            # A projection may apply several events at once (`apply_batch`, same outcome as
+            # `apply` one by one, in order), e.g. with one executemany per run of events;
+            # not if a subclass changed `apply` without it.
+            owner = next(
+                kind
+                for kind in type(self.projection).__mro__
+                if {"apply", "apply_batch"} & vars(kind).keys()
+            )
+            apply_batch = vars(owner).get("apply_batch")
+            if apply_batch is not None and len(fresh) > 1:
+                await apply_batch(self.projection, connection, fresh)
+            else:
+                for event in fresh:
+                    await self.projection.apply(connection, event)
+            applied = len(fresh)
             if applied:
                 await connection.execute(
                     "UPDATE projection_position SET stream_seq = $2, updated_at = now() "

@@ -204,15 +204,40 @@ class _Rebuild:
                     messages = await self.subscription.fetch(self.batch, timeout=2.0)
                 except NatsTimeout:
                     continue
+            taking = [m for m in messages if m.metadata.sequence.stream <= up_to]
+            self.held = messages[len(taking) :]
             async with self.connection.transaction():
-                for index, message in enumerate(messages):
-                    if message.metadata.sequence.stream > up_to:
-                        self.held = messages[index:]
-                        break
-                    await self.take(message)
-                    if self.reached_until:
-                        break
+                if not await self.take_together(taking):
+                    for message in taking:
+                        await self.take(message)
+                        if self.reached_until:
+                            break
             self.report()
+
+    async def take_together(self, messages: list[Msg]) -> bool:
+        """Applies the messages with the projection's `apply_batch`, if it has one, in one
+        savepoint; False, with nothing applied, if one is undecodable, past `until`, or
+        refused (they are then taken one by one)."""
+        apply_batch = getattr(self.projection, "apply_batch", None)
+        if apply_batch is None or len(messages) < 2:
+            return False
+        try:
+            events: list[Envelope[Any]] = [decode(m.data) for m in messages]
+        except UndecodableEvent:
+            return False
+        if self.until is not None and any(e.occurred_at > self.until for e in events):
+            return False
+        try:
+            async with self.connection.transaction():
+                await apply_batch(self.connection, events)
+        except OUTAGES:
+            raise
+        except Exception:
+            return False
+        self.applied += len(events)
+        self.position = messages[-1].metadata.sequence.stream
+        self.pending = messages[-1].metadata.num_pending
+        return True
 
     async def take(self, message: Msg) -> None:
         """Applies one message inside the caller's transaction; a refusal only rolls back

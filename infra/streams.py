@@ -18,7 +18,7 @@ DEADLETTER_STREAM = "BS_DEADLETTER"
 # BS_EVENTS holds what the booking service's relay publishes, and nothing else: the relay
 # chains its publishes (Nats-Expected-Last-Msg-Id) and resumes from the stream's last message,
 # so no other publisher may write there. Notifications' own `sms.*` events go to BS_SMS.
-RELAYED_AGGREGATES = ("municipality", "schedule", "booking", "guarantee")
+RELAYED_AGGREGATES = ("municipality", "schedule", "booking", "guarantee", "citizen")
 EVENT_AGGREGATES = (*RELAYED_AGGREGATES, "sms")
 
 # Deduplication on Nats-Msg-Id. The relay also resumes from the last event on the stream, so a

@@ -14,6 +14,7 @@ SITE = "korsoer"
 STAFF_KEYS = {
     MUNICIPALITY: "slagelse-staff-signing-key-for-tests-only",
     "herning": "herning-staff-signing-key-for-tests-only",
+    "hvidovre": "hvidovre-staff-signing-key-for-tests-only",
 }
 
 

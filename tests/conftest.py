@@ -3,6 +3,7 @@ JetStream streams and a fresh PostgreSQL database per test."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -14,7 +15,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServerError
 
 from infra.database import apply_schema, create_pool, drop_database, ensure_database
 from infra.nats_server import EmbeddedNats
@@ -43,11 +44,21 @@ async def nc(nats_server: EmbeddedNats) -> AsyncIterator[NatsClient]:
 async def js(nc: NatsClient) -> JetStreamContext:
     """JetStream with the project's streams, emptied for this test."""
     context = nc.jetstream()
-    for config in STREAMS:
-        with contextlib.suppress(NotFoundError):
-            await context.delete_stream(config.name)
-    await ensure_streams(context)
-    return context
+    for attempt in range(1, 11):
+        for config in STREAMS:
+            assert config.name is not None
+            with contextlib.suppress(NotFoundError):
+                await context.delete_stream(config.name)
+        try:
+            await ensure_streams(context)
+            return context
+        except ServerError as error:
+            # "error creating store for stream" (10049): the server is still removing the
+            # deleted stream's files on a loaded machine; a moment later it works.
+            if error.err_code != 10049 or attempt == 10:
+                raise
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 PostgreSQL, and a vocabulary to write the event history it reports on.
 
 Tests import the `service` and `client` fixtures from here (`__all__ = ["client", "service"]`).
+The `client` reads as Slagelse's reporting role; `reader(m)` are the headers of another's.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from events.guarantee import WaitingTargetBreached, WaitingTargetRestored
 from events.municipality import MunicipalityRegistered
 from events.schedule import DayOpened, SeatReleased, SeatTaken, Slot
 from infra.http import build_api
+from infra.staff_tokens import Role
 from services.reporting.service import ReportingService
 from services.reporting.settings import ReportingSettings
+from tests.booking_world import STAFF_KEYS, staff_headers
 from tests.support import eventually, running_in_background
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -321,7 +324,12 @@ def restored(
 
 
 def reporting_settings(database_url: str, **overrides: Any) -> ReportingSettings:
-    return ReportingSettings(database_url=database_url, **overrides)
+    return ReportingSettings(database_url=database_url, **{"staff_tokens": STAFF_KEYS, **overrides})
+
+
+def reader(municipality: str = "slagelse", role: Role = Role.REPORTING) -> dict[str, str]:
+    """The headers of a staff token of `municipality` that may read its reports."""
+    return staff_headers(municipality, role, account="statistik")
 
 
 @pytest.fixture
@@ -338,7 +346,9 @@ async def service(
 async def client(service: ReportingService) -> AsyncIterator[httpx.AsyncClient]:
     app = build_api("reporting", [service.router()])
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=reader()
+    ) as http:
         yield http
 
 
@@ -366,8 +376,10 @@ async def publish(js: JetStreamContext, service: ReportingService, *events: Enve
     await wait_until_applied(service, sequence)
 
 
-async def get_json(client: httpx.AsyncClient, url: str, **params: Any) -> dict[str, Any]:
-    response = await client.get(url, params=params)
+async def get_json(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None, **params: Any
+) -> dict[str, Any]:
+    response = await client.get(url, params=params, headers=headers)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result

@@ -15,6 +15,7 @@ from infra.bench.environment import BenchEnvironment, ServiceProcess, Space
 from infra.bench.http_load import Connection, Response, closed_loop, connections
 from infra.bench.report import ScenarioResult, add_latencies
 from infra.bench.world import MUNICIPALITY, Layout, book_command, booking_body, open_world
+from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey
 from services.booking.application import BookingApplication
 from services.booking.domain.booking import Booking
 from services.booking.domain.schedule import SiteDay
@@ -24,6 +25,7 @@ from services.booking.settings import BookingSettings
 THREADS = 8
 HTTP_CONNECTIONS = 16
 BOOKED = f"bs.{MUNICIPALITY}.booking.booked"
+BENCH_CITIZEN, _ = MasterKey(DEMO_PERSONAL_DATA_KEY).new_subject()  # seals as a booking does
 
 
 class BaselineStore(BookingApplication):
@@ -43,6 +45,7 @@ def baseline_saves_per_second(env: dict[str, str], layout: Layout, saves: int) -
             day.take_seat(slot["starts_at"], str(booking_id), "pas")
             booking = Booking.book(
                 booking_id,
+                BENCH_CITIZEN,
                 municipality=MUNICIPALITY,
                 site="baseline",
                 service="pas",

@@ -16,6 +16,7 @@ from events import Envelope, encode
 from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, Channel
 from events.municipality import MunicipalityRegistered
 from infra.bench.world import FIRST_DAY, MUNICIPALITY, Layout
+from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey
 from services.booking.application import BookingApplication
 from services.booking.domain.booking import Booking
 from services.booking.domain.municipality import Municipality
@@ -23,6 +24,7 @@ from services.booking.domain.schedule import SiteDay
 
 MUNICIPALITIES = tuple(f"{MUNICIPALITY}-{n}" for n in range(3))
 PUBLISH_WINDOW = 2_000
+BENCH_CITIZEN, _ = MasterKey(DEMO_PERSONAL_DATA_KEY).new_subject()  # seals as a booking does
 
 
 def _envelope(data: Any, municipality: str, aggregate: Any, version: int, at: datetime) -> bytes:
@@ -144,6 +146,7 @@ def store_booking_history(app: BookingApplication, layout: Layout, events: int) 
                     stored.extend(
                         Booking.book(
                             booking_id,
+                            BENCH_CITIZEN,
                             municipality=MUNICIPALITY,
                             site=site,
                             service="pas",

@@ -25,17 +25,18 @@ ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS due_at timestamptz NOT NULL DEF
 ALTER TABLE sms_message ADD COLUMN IF NOT EXISTS appointment_at timestamptz;
 -- pending → sending (claimed by a dispatcher until lease_until) → sent | pending (retry) |
 -- failed (given up); pending → cancelled (booking moved or cancelled) | dropped (its
--- appointment began before it could go out) | opted_out (the citizen wants no such SMS)
+-- appointment began before it could go out) | opted_out (the citizen wants no such SMS);
+-- pending or sending → erased (its citizen was erased; phone and body are NULL)
 DO $$
 BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM pg_constraint WHERE conname = 'sms_message_status_check'
-        AND pg_get_constraintdef(oid) LIKE '%opted_out%'
+        AND pg_get_constraintdef(oid) LIKE '%erased%'
     ) THEN
         ALTER TABLE sms_message DROP CONSTRAINT IF EXISTS sms_message_status_check;
         ALTER TABLE sms_message ADD CONSTRAINT sms_message_status_check
             CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'dropped',
-                              'opted_out'));
+                              'opted_out', 'erased'));
     END IF;
 END $$;
 
@@ -107,3 +108,15 @@ CREATE TABLE IF NOT EXISTS sms_opt_out (
     opted_out_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (municipality, phone)
 );
+
+-- Erasure (infra/personal_data.py): a citizen's bookings are found by their pseudonym, and on
+-- `citizen.erased` their name, phone number and message texts become NULL here.
+ALTER TABLE notification_booking ADD COLUMN IF NOT EXISTS subject_id uuid;
+ALTER TABLE notification_booking ALTER COLUMN citizen_name DROP NOT NULL;
+ALTER TABLE notification_booking ALTER COLUMN phone DROP NOT NULL;
+ALTER TABLE sms_message ALTER COLUMN phone DROP NOT NULL;
+ALTER TABLE sms_message ALTER COLUMN body DROP NOT NULL;
+ALTER TABLE sms_outbox ALTER COLUMN phone DROP NOT NULL;
+ALTER TABLE sms_outbox ALTER COLUMN body DROP NOT NULL;
+CREATE INDEX IF NOT EXISTS notification_booking_subject
+    ON notification_booking (municipality, subject_id) WHERE subject_id IS NOT NULL;

@@ -20,6 +20,7 @@ from infra.ratelimit import citizen_rate_limit
 from services.booking.adapters.audit import AuditProjection
 from services.booking.adapters.availability import AvailabilityProjection
 from services.booking.adapters.deadlines import DeadlineRunner, DeadlinesProjection
+from services.booking.adapters.erasure import ErasureRunner
 from services.booking.adapters.relay import Relay
 from services.booking.application import BookingApplication
 from services.booking.domain.errors import Conflict, Invalid, NotFound
@@ -47,7 +48,7 @@ class BookingService:
         if settings.nats_url is None:
             raise ValueError("BookingService needs settings.nats_url")
         pool = await create_pool(settings.database_url)
-        await apply_schema(pool, "platform", "availability", "deadlines", "audit")
+        await apply_schema(pool, "platform", "availability", "deadlines", "personal_data", "audit")
         app = await asyncio.to_thread(
             BookingApplication,
             settings.eventsourcing_env(),
@@ -92,9 +93,14 @@ class BookingService:
     def deadline_runner(self) -> DeadlineRunner:
         return DeadlineRunner(self.app, self.pool)
 
+    def erasure_runner(self) -> ErasureRunner:
+        days = self.settings.erase_after_days
+        retention = timedelta(days=days) if days else None
+        return ErasureRunner(self.app, self.pool, retention, self.settings.erasure_interval_seconds)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Commands over NATS, the relay, the availability projection and the deadlines
-        (holds, waitlist offers, acute release), until `stop`."""
+        (holds, waitlist offers, acute release) and the erasure of personal data, until `stop`."""
         await self.broker.start()
         try:
             await asyncio.gather(
@@ -103,6 +109,7 @@ class BookingService:
                 self.audit().run(stop),
                 self.deadlines().run(stop),
                 self.deadline_runner().run(stop),
+                self.erasure_runner().run(stop),
             )
         finally:
             await self.broker.stop()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
+from infra.personal_data import PersonalDataSettings
 from infra.settings import ConnectionSettings
 
 
-class BookingSettings(ConnectionSettings):
+class BookingSettings(ConnectionSettings, PersonalDataSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     manage_token_secret: str = "change-me-in-production"
@@ -20,12 +21,33 @@ class BookingSettings(ConnectionSettings):
     )
     # Staff API token per municipality (env STAFF_TOKENS as JSON); none means no staff access.
     staff_tokens: dict[str, str] = Field(default_factory=dict)
+    # Personal data (infra/personal_data.py; the master key is PERSONAL_DATA_KEY): a citizen
+    # is erased this many days after their latest appointment; 0 turns automatic erasure off.
+    erase_after_days: int = Field(default=90, ge=0)
+    erasure_interval_seconds: float = Field(default=60.0, gt=0)
+    # Encrypts every stored event's state at rest (AES-GCM, the library's own cipher): 16, 24
+    # or 32 random bytes, base64. Only for a new event store: events stored without it cannot
+    # be read with it, and the reverse.
+    event_store_cipher_key: SecretStr | None = None
 
     def eventsourcing_env(self) -> dict[str, str]:
         """Hot aggregates (today's site days) are served from memory and fast-forwarded from
-        the store, instead of being rebuilt from all their events on every command."""
+        the store, instead of being rebuilt from all their events on every command. No ping
+        before each use of a pooled connection: the library retries a statement that failed
+        on a dead connection on a fresh one."""
         return {
             **super().eventsourcing_env(),
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
             "AGGREGATE_CACHE_FASTFORWARD": "y",
+            "POSTGRES_PRE_PING": "n",
+            "PERSONAL_DATA_KEY": self.personal_data_key.get_secret_value(),
+            **self._cipher_env(),
+        }
+
+    def _cipher_env(self) -> dict[str, str]:
+        if self.event_store_cipher_key is None:
+            return {}
+        return {
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": self.event_store_cipher_key.get_secret_value(),
         }

@@ -63,7 +63,7 @@ class NotificationsService:
         replaces the one the settings name (tests); `clock` decides what is due."""
         pool = await create_pool(settings.database_url)
         try:
-            await apply_schema(pool, "platform", "notifications")
+            await apply_schema(pool, "platform", "notifications", "personal_data")
             chosen = provider or provider_for(settings, pool)
         except BaseException:
             await pool.close()
@@ -75,6 +75,7 @@ class NotificationsService:
             links=self.settings.links(),
             reminder_lead=self.settings.reminder_lead,
             survey_periods=self.settings.survey_periods_of,
+            master_key=self.settings.personal_data_master_key(),
         )
 
     def dispatcher(self) -> Dispatcher:

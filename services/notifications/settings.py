@@ -7,12 +7,13 @@ from datetime import timedelta
 from pydantic import Field, SecretStr, field_validator
 
 from infra.manage_token import ManageTokenSettings
+from infra.personal_data import PersonalDataSettings
 from infra.settings import ConnectionSettings
 from services.notifications.domain.invitations import SurveyPeriod
 from services.notifications.domain.links import Links
 
 
-class NotificationsSettings(ConnectionSettings, ManageTokenSettings):
+class NotificationsSettings(ConnectionSettings, ManageTokenSettings, PersonalDataSettings):
     # "outbox": the local outbox table staff and tests read; "http": `sms_gateway_url`
     sms_provider: str = "outbox"
     sms_gateway_url: str | None = None

@@ -12,11 +12,14 @@ from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
 from infra.projection import ProjectionRunner
+from infra.staff_auth import staff_claims
 from services.reporting.adapters.booking_projection import ReportingProjection
 from services.reporting.adapters.live_figures import LiveFigures
 from services.reporting.adapters.reports import Reports
 from services.reporting.adapters.sms_projection import SmsDeliveryProjection
 from services.reporting.entrypoints.http import reporting_router
+from services.reporting.entrypoints.http_common import READER_ROLES
+from services.reporting.entrypoints.http_regional import regional_router
 from services.reporting.entrypoints.sse import live_router
 from services.reporting.settings import ReportingSettings
 
@@ -37,9 +40,14 @@ class ReportingService:
         return cls(settings=settings, pool=pool, js=nc.jetstream())
 
     def router(self) -> APIRouter:
+        """Every route reads one municipality's figures for a staff token of it, except the
+        regional report, which has its own rule (http_regional.py)."""
+        reports = Reports.over(self.pool)
+        reader = staff_claims(self.settings.staff_tokens, READER_ROLES)
         router = APIRouter()
-        router.include_router(reporting_router(Reports.over(self.pool), self.settings))
-        router.include_router(live_router(self.js, LiveFigures(self.pool)))
+        router.include_router(reporting_router(reports, self.settings, reader))
+        router.include_router(live_router(self.js, LiveFigures(self.pool), reader))
+        router.include_router(regional_router(reports, self.settings))
         return router
 
     async def run(self, stop: asyncio.Event) -> None:

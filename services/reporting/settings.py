@@ -5,11 +5,16 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from infra.settings import ConnectionSettings
+from infra.staff_tokens import StaffTokenSettings
 from services.reporting.domain.satisfaction import SatisfactionGoals
 from services.reporting.domain.survey_periods import SurveyHalves, month_day
 
 
-class ReportingSettings(ConnectionSettings):
+class ReportingSettings(ConnectionSettings, StaffTokenSettings):
+    """Reports are read with a staff token (STAFF_TOKENS holds the municipalities' signing
+    keys, as for booking): of the municipality reported on, or, for the regional report, of
+    one that shares its figures (REGIONAL_MUNICIPALITIES)."""
+
     http_host: str = "127.0.0.1"
     http_port: int = 8002
     # Where the survey halves start, as MM-DD (SURVEY_H1_STARTS, SURVEY_H2_STARTS).

@@ -111,8 +111,13 @@ class Demo:
         return dict(booked.json())
 
     def get(self, path: str, **params: str) -> dict[str, Any]:
-        """A JSON API of the municipality, e.g. `get("/key-figures")`; fails unless 200."""
-        found = httpx.get(f"{self.api}{path}", params=params)
+        """A JSON API of the municipality, e.g. `get("/key-figures")`, with the staff token
+        the demo printed; fails unless 200."""
+        found = httpx.get(
+            f"{self.api}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.staff_token}"},
+        )
         assert found.status_code == 200, found.text
         return dict(found.json())
 

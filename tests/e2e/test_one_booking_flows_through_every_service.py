@@ -19,7 +19,9 @@ import psycopg
 import pytest
 
 from infra.nats_server import free_port
+from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
+from tests.booking_world import STAFF_KEYS, staff_headers
 
 BIN = Path(sys.executable).parent / "borgerservice"
 
@@ -32,6 +34,7 @@ def deployment(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         "DATABASE_URL": database_url,
         "NATS_PORT": str(nats_port),
         "VAR_DIR": str(tmp_path / "var"),
+        "STAFF_TOKENS": json.dumps(STAFF_KEYS),  # as production: the keys come from outside
     }
     env.pop("NATS_URL", None)
     process = subprocess.Popen(
@@ -147,9 +150,15 @@ def test_one_booking_reaches_store_stream_availability_sms_and_report(
     assert sms[0]["phone"] == "+4520304050"
     assert "Pas" in sms[0]["body"] and "Borgerservice Korsør" in sms[0]["body"]
 
-    # The report counts it.
+    # The report counts it, for Slagelse's staff only.
+    reader = staff_headers("slagelse", Role.REPORTING, "statistik")
+
     def reported() -> bool:
-        report = httpx.get(f"{api}/reports/bookings").json()
+        report = httpx.get(f"{api}/reports/bookings", headers=reader).json()
         return bool(report.get("total", {}).get("active_bookings") == 1)
 
-    assert wait_for(reported), httpx.get(f"{api}/reports/bookings").text
+    assert wait_for(reported), httpx.get(f"{api}/reports/bookings", headers=reader).text
+    anonymous = httpx.get(f"{api}/reports/bookings")
+    assert anonymous.status_code == 401, anonymous.text
+    herning = httpx.get(f"{api}/reports/bookings", headers=staff_headers("herning", Role.ADMIN))
+    assert herning.status_code == 404, herning.text

@@ -4,6 +4,7 @@ faults the suite injects (SIGKILL, nats-server restart, terminated database conn
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ import httpx
 import psycopg
 
 from infra.nats_server import EmbeddedNats, free_port
+from tests.booking_world import STAFF_KEYS
 
 BIN = Path(sys.executable).parent / "borgerservice"
 STARTUP_SECONDS = 60.0
@@ -122,7 +124,7 @@ class Deployment:
             "DATABASE_URL": self.database_url,
             "NATS_URL": self.nats_url,
             "MANAGE_TOKEN_SECRET": "fault-suite-secret",
-            "STAFF_TOKENS": "{}",
+            "STAFF_TOKENS": json.dumps(STAFF_KEYS),  # the ledger reads the reports as staff
             # The load comes from one address and one phone: the abuse limits stay out of it.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "0",
             "RATE_LIMIT_PER_PHONE_PER_HOUR": "0",

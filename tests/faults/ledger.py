@@ -17,8 +17,10 @@ import httpx
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 
+from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
 from services.booking.adapters.wire import INTERNAL, event_id
+from tests.booking_world import staff_headers
 from tests.faults.deployment import BIN, Deployment
 from tests.faults.load import ACCEPTED, REFUSED, BookingLoad, booking_id_for
 
@@ -177,10 +179,13 @@ class Ledger:
     async def reported_totals(self) -> list[int]:
         """`active_bookings` of the booking report, from every reporting instance's HTTP API."""
         totals = []
-        async with httpx.AsyncClient(timeout=10) as client:
+        reader = staff_headers(self.load.municipality, Role.REPORTING, "ledger")
+        async with httpx.AsyncClient(timeout=10, headers=reader) as client:
             for process in self.deployment.of("reporting"):
                 url = f"{process.base_url}/api/v1/municipalities/{self.load.municipality}"
-                report = (await client.get(f"{url}/reports/bookings")).json()
+                response = await client.get(f"{url}/reports/bookings")
+                assert response.status_code == 200, response.text
+                report = response.json()
                 totals.append(int(report.get("total", {}).get("active_bookings", -1)))
         return totals
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -136,7 +135,7 @@ def test_a_valid_envelope_survives_encode_and_decode(
         **{
             **decoded.model_dump(exclude={"data"}),
             "type": BookingCancelled.TYPE,
-            "schema_version": 1,
+            "schema_version": BookingCancelled.VERSION,
         },
         data=BookingCancelled(
             service="pas",

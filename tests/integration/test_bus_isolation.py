@@ -21,6 +21,7 @@ from infra.nats_accounts import (
 )
 from infra.nats_server import EmbeddedNats
 from infra.streams import EVENTS_STREAM, ensure_streams
+from tests.support import eventually
 
 A, B = "aarhus", "bornholm"
 QUIET = 0.3  # how long "receives nothing" is watched
@@ -156,8 +157,12 @@ async def test_a_municipality_reads_its_own_history_through_its_consumer(
     for message in messages:
         await message.ack()
     await a.nc.flush()
-    consumer = await platform.nc.jetstream().consumer_info(EVENTS_STREAM, consumer_of(A))
-    assert consumer.num_ack_pending == 0  # the acks reached the platform's JetStream
+
+    async def acknowledged() -> bool:  # acks cross the account import asynchronously
+        info = await platform.nc.jetstream().consumer_info(EVENTS_STREAM, consumer_of(A))
+        return info.num_ack_pending == 0
+
+    await eventually(acknowledged, timeout=5)  # the acks reached the platform's JetStream
 
 
 async def test_a_municipality_cannot_list_read_or_create_consumers_elsewhere(

@@ -21,6 +21,7 @@ from tests.reporting_world import (  # fixtures and the history's vocabulary
     client,
     envelope,
     publish,
+    reader,
     rescheduled,
     service,
 )
@@ -177,7 +178,7 @@ async def test_another_municipalitys_bookings_stay_out_of_the_report(
     )
 
     slagelse = (await client.get(REPORT.format("slagelse"))).json()
-    herning = (await client.get(REPORT.format("herning"))).json()
+    herning = (await client.get(REPORT.format("herning"), headers=reader("herning"))).json()
 
     assert slagelse["total"]["active_bookings"] == 1
     assert [g["site"] for g in herning["by_site_and_service"]] == ["bibliotek"]
@@ -189,7 +190,7 @@ async def test_an_unknown_municipality_is_not_found(
 ) -> None:
     await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-05"))
 
-    response = await client.get(REPORT.format("hvidovre"))
+    response = await client.get(REPORT.format("hvidovre"), headers=reader("hvidovre"))
 
     assert response.status_code == 404
     assert "hvidovre" in response.json()["detail"]

@@ -28,6 +28,7 @@ from tests.reporting_world import (  # fixtures and the history's vocabulary
     get_json,
     no_show,
     publish,
+    reader,
     registered,
     service,
     survey_answered,
@@ -169,6 +170,7 @@ async def report(client: httpx.AsyncClient, municipality: str, **params: str) ->
 async def test_the_two_survey_halves_add_up_to_the_year_and_the_groups_to_the_total(
     year: list[Booking], client: httpx.AsyncClient, municipality: str
 ) -> None:
+    client.headers.update(reader(municipality))
     h1 = await report(client, municipality, half="2025-H1")
     h2 = await report(client, municipality, half="2025-H2")
     whole = await report(client, municipality, **{"from": "2025-01-01", "to": "2025-12-31"})
@@ -189,6 +191,7 @@ async def test_the_two_survey_halves_add_up_to_the_year_and_the_groups_to_the_to
 async def test_each_half_matches_figures_computed_independently_from_the_history(
     year: list[Booking], client: httpx.AsyncClient, municipality: str
 ) -> None:
+    client.headers.update(reader(municipality))
     target = MUNICIPALITIES[municipality][1]
     halves = {
         "2025-H1": (date(2025, 1, 1), date(2025, 6, 30)),
@@ -217,6 +220,7 @@ async def test_the_booking_report_and_the_waiting_time_report_count_the_same_boo
     year: list[Booking], client: httpx.AsyncClient
 ) -> None:
     for municipality in MUNICIPALITIES:
+        client.headers.update(reader(municipality))
         bookings = await client.get(f"/api/v1/municipalities/{municipality}/reports/bookings")
         waiting = await report(client, municipality)
 
@@ -244,6 +248,7 @@ async def test_replaying_the_year_from_zero_gives_the_live_content_hash(
 async def test_operations_and_satisfaction_match_the_history_counted_independently(
     year: list[Booking], client: httpx.AsyncClient, municipality: str
 ) -> None:
+    client.headers.update(reader(municipality))
     mine = [b for b in year if b.municipality == municipality]
     in_2025 = [b for b in mine if b.starts_at.astimezone(COPENHAGEN).year == 2025]
     operations = await get_json(

@@ -29,6 +29,7 @@ from tests.reporting_world import (  # fixtures and the history's vocabulary
     no_show,
     pre_assessed,
     publish,
+    reader,
     registered,
     reporting_settings,
     restored,
@@ -217,7 +218,7 @@ async def test_satisfaction_goals_come_from_the_municipalitys_settings(
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test"
         ) as http:
-            report = await get_json(http, REPORTS.format("slagelse", "satisfaction"))
+            report = await get_json(http, REPORTS.format("slagelse", "satisfaction"), reader())
     await started.close()
 
     assert report["goals"] == {"satisfied_with_booking": 0.75, "easy_to_find_time": 0.5}
@@ -288,7 +289,7 @@ async def regional_client(
     async with running_in_background(started):
         app = build_api("reporting", [started.router()])
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
+            transport=httpx.ASGITransport(app=app), base_url="http://test", headers=reader()
         ) as http:
             yield started, http
     await started.close()
@@ -338,10 +339,10 @@ async def test_every_report_of_an_unknown_municipality_is_not_found(
 ) -> None:
     await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-05"))
 
-    response = await client.get(REPORTS.format("roskilde", report))
+    response = await client.get(REPORTS.format("hvidovre", report), headers=reader("hvidovre"))
 
     assert response.status_code == 404
-    assert "roskilde" in response.json()["detail"]
+    assert "hvidovre" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

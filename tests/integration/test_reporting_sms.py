@@ -26,6 +26,7 @@ from tests.reporting_world import (  # fixtures and the history's vocabulary
     get_json,
     publish,
     publish_raw,
+    reader,
     registered,
     service,
 )
@@ -95,8 +96,8 @@ async def test_sms_figures_of_the_day_count_each_step_once_per_municipality(
     await publish_sms(js, service, history[0], history[1])  # republished: new sequences
 
     figures = await get_json(client, M.format("slagelse") + "/key-figures")
-    herning = await get_json(client, M.format("herning") + "/key-figures")
-    unknown = await client.get(M.format("roskilde") + "/key-figures")
+    herning = await get_json(client, M.format("herning") + "/key-figures", reader("herning"))
+    unknown = await client.get(M.format("hvidovre") + "/key-figures", headers=reader("hvidovre"))
 
     sent, delivered, failed = (figures[f"sms_{step}_today"] for step in SMS_STEPS)
     assert (sent, delivered, failed) == (2, 2, 2)
@@ -176,7 +177,7 @@ async def test_an_sms_event_is_pushed_live_with_figures_that_include_it(
 ) -> None:
     await publish(js, service, registered("slagelse", 5), registered("herning", 5))
     url = base_url + M.format("slagelse") + "/events/stream"
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=reader()) as http:
         reading = asyncio.create_task(read_frames(http, url, 2))
         await asyncio.sleep(0.5)  # connected
         now = datetime.now(UTC)

@@ -22,6 +22,7 @@ from tests.reporting_world import (  # fixtures and the history's vocabulary
     cancelled,
     client,
     publish,
+    reader,
     registered,
     service,
 )
@@ -167,7 +168,9 @@ async def test_a_registered_municipality_without_bookings_reports_empty_figures(
 ) -> None:
     await publish(js, service, registered("hvidovre", target_working_days=4))
 
-    response = await client.get(WAITING.format("hvidovre"), params={"half": "2025-H1"})
+    response = await client.get(
+        WAITING.format("hvidovre"), params={"half": "2025-H1"}, headers=reader("hvidovre")
+    )
 
     assert response.status_code == 200
     assert response.json()["target_working_days"] == 4
@@ -184,7 +187,7 @@ async def test_the_waiting_time_of_an_unknown_municipality_is_not_found(
 ) -> None:
     await publish(js, service, registered("slagelse", target_working_days=7))
 
-    response = await client.get(WAITING.format("herning"))
+    response = await client.get(WAITING.format("herning"), headers=reader("herning"))
 
     assert response.status_code == 404
     assert "herning" in response.json()["detail"]
@@ -242,6 +245,6 @@ async def test_the_waiting_time_csv_of_an_unknown_municipality_is_not_found(
 ) -> None:
     await publish(js, service, registered("slagelse", target_working_days=7))
 
-    response = await client.get(WAITING.format("herning") + ".csv")
+    response = await client.get(WAITING.format("herning") + ".csv", headers=reader("herning"))
 
     assert response.status_code == 404

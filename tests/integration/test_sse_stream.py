@@ -1,5 +1,6 @@
 """The live event stream over real HTTP (uvicorn) from the real JetStream: a dashboard client
-that disconnects and resumes with Last-Event-ID gets every event exactly once."""
+that disconnects and resumes with Last-Event-ID gets every event exactly once; a stream lasts
+no longer than the staff token it was opened with."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -16,8 +18,10 @@ import uvicorn
 from nats.js import JetStreamContext
 
 from infra.http import build_api
+from infra.staff_tokens import Role, StaffTokens
 from services.reporting.service import ReportingService
-from tests.reporting_world import booked, cancelled, publish, service
+from tests.booking_world import STAFF_KEYS
+from tests.reporting_world import booked, cancelled, publish, reader, service
 
 __all__ = ["service"]
 
@@ -71,7 +75,7 @@ async def test_a_client_resuming_with_last_event_id_misses_nothing_and_gets_noth
     first = [booked(uuid4(), "2025-03-03", f"2025-03-{day:02}") for day in (4, 5, 6)]
     await publish(js, service, *first)
     url = base_url + STREAM.format("slagelse")
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=reader()) as client:
         before = await read_events(client, url, 2, last_event_id="0")  # then disconnects
 
         # while the client is away: more events, one of another municipality
@@ -100,7 +104,7 @@ async def test_without_last_event_id_the_stream_starts_with_the_next_event(
 ) -> None:
     await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-04"))
     url = base_url + STREAM.format("slagelse")
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=reader()) as client:
         reading = asyncio.create_task(read_events(client, url, 1))
         await asyncio.sleep(0.5)  # connected
         await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-05"))
@@ -112,10 +116,32 @@ async def test_without_last_event_id_the_stream_starts_with_the_next_event(
 async def test_a_last_event_id_that_is_not_a_sequence_is_refused(
     service: ReportingService, base_url: str
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=reader()) as client:
         response = await client.get(
             base_url + STREAM.format("slagelse"), headers={"Last-Event-ID": "yesterday"}
         )
 
     assert response.status_code == 422
     assert "not a stream sequence" in response.text
+
+
+async def test_a_stream_ends_when_the_token_it_was_opened_with_expires(
+    js: JetStreamContext, service: ReportingService, base_url: str
+) -> None:
+    await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-04"))
+    lifetime = timedelta(seconds=3)
+    token = StaffTokens(STAFF_KEYS).issue("slagelse", "statistik", Role.REPORTING, lifetime)
+    url = base_url + STREAM.format("slagelse")
+    async with httpx.AsyncClient(
+        timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        reading = asyncio.create_task(read_events(client, url, 2))
+        await asyncio.sleep(0.5)  # connected
+        await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-05"))
+        await asyncio.sleep(lifetime.total_seconds())  # the token has expired
+        await publish(js, service, booked(uuid4(), "2025-03-03", "2025-03-06"))
+        received = await asyncio.wait_for(reading, timeout=10)  # the stream ended
+        again = await client.get(url)
+
+    assert [event["id"] for event in received] == [2]  # nothing after the expiry
+    assert again.status_code == 401

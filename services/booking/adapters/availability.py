@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,31 @@ class AvailabilityProjection:
             )
         else:
             raise ValueError(f"availability cannot apply {event.type}")
+
+    async def apply_batch(
+        self, connection: asyncpg.Connection, events: Sequence[Envelope[Any]]
+    ) -> None:
+        """As `apply` one by one: a run of seat changes is written as one executemany, each
+        time keeping its last figure (they are absolute)."""
+        seats: dict[tuple[str, str | None, datetime], int] = {}
+        for event in events:
+            data = event.data
+            if isinstance(data, SeatTaken | SeatReleased | SeatHeld | HoldReleased):
+                seats[(event.municipality, event.site, data.starts_at)] = data.seats_left
+                continue
+            await _set_seats_left(connection, seats)
+            await self.apply(connection, event)
+        await _set_seats_left(connection, seats)
+
+
+async def _set_seats_left(
+    connection: asyncpg.Connection, seats: dict[tuple[str, str | None, datetime], int]
+) -> None:
+    if seats:
+        await connection.executemany(
+            SET_SEATS_LEFT, [(*slot, left) for slot, left in seats.items()]
+        )
+        seats.clear()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
@@ -36,6 +39,7 @@ from services.booking.application import BookingApplication
 
 log = structlog.get_logger()
 
+T = TypeVar("T")
 NOTIFICATION_ID_HEADER = "Bs-Notification-Id"
 
 
@@ -60,6 +64,9 @@ class Relay:
     last_seq: int = 0  # the stream's sequence of the last event this relay knows is there
     verify_every: float = 5.0  # when idle, how often to check the stream still ends there
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _reader: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="relay-reader")
+    )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relays while it holds the relay lock; stands by until then, and again if the
@@ -139,7 +146,7 @@ class Relay:
                 last = None
             if last is not None and last.headers:
                 self.position = int(last.headers[NOTIFICATION_ID_HEADER])
-        stored = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
+        stored = await self._in_own_thread(self.app.recorder.max_notification_id) or 0
         if self.position > stored:
             raise StreamAheadOfStore(
                 f"the stream {EVENTS_STREAM} holds events up to notification {self.position} but "
@@ -158,7 +165,7 @@ class Relay:
 
     async def relay_once(self) -> int:
         """Publishes the next batch; returns how many events went onto the stream."""
-        notifications = await asyncio.to_thread(self._select_after, self.position)
+        notifications = await self._in_own_thread(self._select_after, self.position)
         if not notifications:
             return 0
         publishes = []
@@ -188,6 +195,12 @@ class Relay:
         self.position, self.last_seq = notifications[-1].id, expected
         await self.record_position()
         return len(notifications)
+
+    async def _in_own_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Reads the store on the relay's own thread: on the default pool it would queue behind
+        the booking commands and add their wait to every event's lag."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, partial(function, *args))
 
     def _select_after(self, position: int) -> Sequence[Notification]:
         return self.app.recorder.select_notifications(

@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import DomainEventProtocol
 
 from events import EVENT_TYPES, Envelope
+from events.personal import Sealed
 
 # Domain event (class qualname) -> wire event type; the wire model comes from the registry.
 WIRE_TYPES: dict[str, str] = {
@@ -37,11 +38,12 @@ WIRE_TYPES: dict[str, str] = {
     "Booking.SurveyAnswered": "booking.survey_answered",
     "WaitingGuarantee.Breached": "guarantee.breached",
     "WaitingGuarantee.Restored": "guarantee.restored",
+    "CitizenBookings.Erased": "citizen.erased",
 }
 
 
-# Domain events that stay inside the booking service (no consumer needs them; no personal data
-# leaves through them). The relay skips them.
+# Domain events that stay inside the booking service (no consumer needs them). The relay skips
+# them.
 INTERNAL: frozenset[str] = frozenset(
     {"CitizenBookings.Started", "CitizenBookings.BookingCounted", "WaitingGuarantee.Watched"}
 )
@@ -65,6 +67,11 @@ def to_envelope(domain_event: DomainEventProtocol[Any]) -> Envelope[Any]:
         for name in model.model_fields
         if hasattr(domain_event, name)
     }
+    if isinstance(fields.get("personal"), str):  # stored as ciphertext beside its subject id
+        fields["personal"] = Sealed(
+            subject_id=getattr(domain_event, "subject_id"),  # noqa: B009 - sealed with its key
+            ciphertext=fields["personal"],
+        )
     data = model.model_validate(fields)
     return Envelope[model](  # type: ignore[valid-type]
         event_id=event_id(domain_event.originator_id, domain_event.originator_version),

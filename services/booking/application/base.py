@@ -1,18 +1,30 @@
 """The event store and what every command shares: reading aggregates, serialising commands on
-the same site day, and retrying a save that lost an optimistic-concurrency race."""
+the same site day, and retrying a save that lost an optimistic-concurrency race.
+
+Site days, the hot aggregates, are changed in place in the aggregate cache instead of being
+copied on every read. That is safe because of two rules kept here:
+- a site day is only read while its lock stripe is held: a command changing it holds the stripe
+  from read to save, a query holds it while it copies what it returns;
+- a site day changed but not saved (the command failed, its save conflicted or raised, or it
+  decided not to save) is evicted from the cache, so the next read rebuilds it from the store
+  and no seat that was never saved is ever counted.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, suppress
+from copy import deepcopy
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoding
 
+from services.booking.application.group_commit import GroupCommit
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import Conflict, NotFound
 from services.booking.domain.municipality import Municipality
@@ -44,6 +56,26 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(COPENHAGEN).date()
 
 
+def stripe_of(aggregate_id: UUID) -> int:
+    return aggregate_id.int % LOCK_STRIPES
+
+
+class _Unlocked(Exception):
+    """A command reached a site day whose stripe it does not hold: it starts again holding it."""
+
+    def __init__(self, day_id: UUID) -> None:
+        super().__init__(f"site day {day_id} read without its lock")
+        self.day_id = day_id
+
+
+class _Held(threading.local):
+    """What the current thread holds: its lock stripes, and the cached site days it was given."""
+
+    def __init__(self) -> None:
+        self.stripes: list[int] = []
+        self.days: list[SiteDay] = []
+
+
 class BookingStore(Application[UUID]):
     name = "booking"
 
@@ -61,14 +93,63 @@ class BookingStore(Application[UUID]):
         # Commands on the same site day queue here instead of racing to a version conflict;
         # across processes, optimistic concurrency still decides and the loser retries.
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._held = _Held()
+        self._group_commit = GroupCommit(super()._record)
 
     @contextmanager
-    def _serialised(self, *aggregate_ids: UUID) -> Iterator[None]:
-        stripes = sorted({aggregate_id.int % LOCK_STRIPES for aggregate_id in aggregate_ids})
-        with ExitStack() as held:
-            for stripe in stripes:  # always in the same order, so never a deadlock
-                held.enter_context(self._stripes[stripe])
+    def _serialised(self, *day_ids: UUID) -> Iterator[None]:
+        """Holds the stripes of `day_ids` (and of any other site day the command turns out to
+        change, see `_retry_conflicts`) until the block ends."""
+        if self._held.stripes:
+            raise RuntimeError("commands do not nest")
+        self._lock({stripe_of(day_id) for day_id in day_ids})
+        try:
             yield
+        except BaseException:
+            self._settle(failed=True)
+            raise
+        else:
+            self._settle(failed=False)
+        finally:
+            self._unlock()
+
+    def _lock(self, stripes: set[int]) -> None:
+        for stripe in sorted(stripes):  # always in the same order, so never a deadlock
+            self._stripes[stripe].acquire()
+            self._held.stripes.append(stripe)
+
+    def _unlock(self) -> None:
+        while self._held.stripes:
+            self._stripes[self._held.stripes.pop()].release()
+
+    def _settle(self, *, failed: bool) -> None:
+        """Evicts the cached site days this thread was given that may differ from the store:
+        all of them after a failure, otherwise those changed and not saved."""
+        days, self._held.days = self._held.days, []
+        for day in days:
+            if failed or day.pending_events:
+                self._evict(day.id)
+
+    def _evict(self, aggregate_id: UUID) -> None:
+        if self.repository.cache is not None:
+            with suppress(KeyError):
+                self.repository.cache.get(aggregate_id, evict=True)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """As the library's; a save that fails leaves none of its aggregates in the cache."""
+        try:
+            return super().save(*objs, **kwargs)
+        except BaseException:
+            for obj in objs:
+                if isinstance(obj, Aggregate):
+                    self._evict(obj.id)
+            raise
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Concurrent commands' saves are written together (`group_commit`)."""
+        if processing_event.tracking is not None or processing_event.saved_kwargs:
+            return super()._record(processing_event)
+        return self._group_commit.record(processing_event)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -76,9 +157,13 @@ class BookingStore(Application[UUID]):
 
     # queries
 
-    def get_municipality(self, municipality: str) -> Municipality:
+    def get_municipality(self, municipality: str, *, to_change: bool = False) -> Municipality:
+        """The cached municipality itself, to read (only the library's fast-forward changes
+        it: a command changing it asks for a copy, `to_change`)."""
         try:
-            found: Municipality = self.repository.get(Municipality.create_id(municipality))
+            found: Municipality = self.repository.get(
+                Municipality.create_id(municipality), deepcopy_from_cache=to_change
+            )
         except AggregateNotFoundError:
             raise NotFound(f"unknown municipality {municipality!r}") from None
         return found
@@ -93,17 +178,31 @@ class BookingStore(Application[UUID]):
         return found
 
     def _site_day_by_id(self, day_id: UUID) -> SiteDay | None:
+        """In a command holding its stripe: the cached day itself, to change and save.
+        Otherwise (a query, or a command that serialises on no day): a copy, read under the
+        stripe."""
+        stripe = stripe_of(day_id)
+        if stripe in self._held.stripes:
+            found = self._cached_day(day_id)
+            if found is not None:
+                self._held.days.append(found)
+            return found
+        if self._held.stripes:
+            raise _Unlocked(day_id)
+        with self._stripes[stripe]:
+            return deepcopy(self._cached_day(day_id))
+
+    def _cached_day(self, day_id: UUID) -> SiteDay | None:
         try:
-            found: object = self.repository.get(day_id)
+            found: object = self.repository.get(day_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, SiteDay) else None
 
     def get_site_day(self, municipality: str, site: str, day: date) -> SiteDay:
-        try:
-            found: SiteDay = self.repository.get(SiteDay.create_id(municipality, site, day))
-        except AggregateNotFoundError:
-            raise NotFound(f"{site} has no bookable times on {day}") from None
+        found = self._site_day_by_id(SiteDay.create_id(municipality, site, day))
+        if found is None:
+            raise NotFound(f"{site} has no bookable times on {day}")
         return found
 
     def free_times_on(self, municipality: str, site: str, day: date, service: str) -> list[Slot]:
@@ -123,7 +222,21 @@ class BookingStore(Application[UUID]):
     def _retry_conflicts(self, attempt: Callable[[], T]) -> T:
         for _ in range(CONFLICT_RETRIES):
             try:
-                return attempt()
+                result = attempt()
             except RecordConflictError:
+                self._settle(failed=True)
                 continue  # another command saved first; decide again on the fresh state
+            except _Unlocked as unlocked:
+                # Start again holding that day's stripe too (all released first, then taken
+                # in order, so never a deadlock).
+                self._settle(failed=True)
+                stripes = {*self._held.stripes, stripe_of(unlocked.day_id)}
+                self._unlock()
+                self._lock(stripes)
+                continue
+            except BaseException:
+                self._settle(failed=True)
+                raise
+            self._settle(failed=False)
+            return result
         raise Conflict("too many concurrent changes; try again")

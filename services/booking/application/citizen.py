@@ -3,12 +3,17 @@ the survey. Staff booking on a citizen's behalf goes through `book` too."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+from copy import deepcopy
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import RecordConflictError
 
-from services.booking.application.base import BookingStore, local_date
+from services.booking.application.base import local_date
+from services.booking.application.personal_data import PersonalDataCommands
 from services.booking.commands import (
     AcceptOffer,
     AnswerSurvey,
@@ -22,7 +27,7 @@ from services.booking.commands import (
 )
 from services.booking.domain.booking import Booking, Status
 from services.booking.domain.citizen import CitizenBookings
-from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.domain.errors import BookingError, Conflict, Invalid, NotFound
 from services.booking.domain.schedule import SiteDay
 
 
@@ -35,11 +40,11 @@ def day_of_hold(hold_id: str) -> UUID:
     return UUID(hex=hold_id[:32])
 
 
-class CitizenCommands(BookingStore):
+class CitizenCommands(PersonalDataCommands):
     # holding a time while the citizen types
 
     def hold(self, command: HoldTime) -> tuple[str, SiteDay]:
-        """Holds a seat for `hold_ttl`; returns the hold id and the day holding it."""
+        """Holds a seat for `hold_ttl`; returns the hold id and (a copy of) the day holding it."""
         municipality = self.get_municipality(command.municipality)
         municipality.get_site(command.site)
         municipality.get_service(command.service)
@@ -54,7 +59,7 @@ class CitizenCommands(BookingStore):
             )
             day.hold_seat(command.starts_at, hold_id, command.service, self.clock(), self.hold_ttl)
             self.save(day)
-            return hold_id, day
+            return hold_id, deepcopy(day)  # the cached day is only read under its lock
 
         with self._serialised(day_id):
             return self._retry_conflicts(attempt)
@@ -81,8 +86,14 @@ class CitizenCommands(BookingStore):
         day_id = SiteDay.create_id(
             command.municipality, command.site, local_date(command.starts_at)
         )
-        with self._serialised(day_id):
-            return self._retry_conflicts(lambda: self._book(command, booking_id))
+        try:
+            with self._serialised(day_id):
+                return self._retry_conflicts(lambda: self._book(command, booking_id))
+        except BookingError:
+            if command.idempotency_key is not None:
+                with suppress(NotFound):  # the same command, made before: its booking
+                    return self.get_booking(booking_id)
+            raise
 
     def _booking_id(self, command: BookTime) -> UUID:
         if command.idempotency_key is None:
@@ -92,8 +103,16 @@ class CitizenCommands(BookingStore):
         )
 
     def _book(self, command: BookTime, booking_id: UUID) -> Booking:
-        if booking_id in self.repository:
-            return self.get_booking(booking_id)
+        """A booking id is saved once (saving it again conflicts), so a command made before
+        is recognised when it fails, instead of by reading the booking on every command."""
+        try:
+            return self._book_new(command, booking_id)
+        except RecordConflictError:
+            with suppress(NotFound):  # saved before, maybe by this very command's first try
+                return self.get_booking(booking_id)
+            raise
+
+    def _book_new(self, command: BookTime, booking_id: UUID) -> Booking:
         municipality = self.get_municipality(command.municipality)
         site = municipality.get_site(command.site)
         service = municipality.get_service(command.service)
@@ -111,16 +130,18 @@ class CitizenCommands(BookingStore):
             hold_id=command.hold_id,
             acute=command.acute_reason is not None,
         )
-        citizen = self._citizen_bookings(command.municipality, command.phone)
+        slot = day.slot(command.starts_at)
+        key = self.personal_data.subject_for(command.municipality, command.phone, slot.starts_at)
+        citizen = self._citizen_bookings(key.id, command.municipality)
         citizen.count(
             str(booking_id),
             service.id,
             municipality.active_bookings_limit,
             CitizenBookings.active(self._status_and_time, now),
         )
-        slot = day.slot(command.starts_at)
         booking = Booking.book(
             booking_id,
+            key,
             municipality=command.municipality,
             site=site.id,
             service=service.id,
@@ -150,19 +171,12 @@ class CitizenCommands(BookingStore):
                 "(closed, a public holiday, or not yet open for booking)"
             ) from None
 
-    def _citizen_bookings(self, municipality: str, phone: str) -> CitizenBookings:
-        citizen_id = CitizenBookings.create_id(municipality, phone)
-        if citizen_id in self.repository:
-            found: CitizenBookings = self.repository.get(citizen_id)
-            return found
-        return CitizenBookings.start(citizen_id, municipality)
-
-    def _status_and_time(self, booking_id: str) -> tuple[str, datetime] | None:
+    def _citizen_bookings(self, citizen_id: UUID, municipality: str) -> CitizenBookings:
         try:
-            booking = self.get_booking(UUID(booking_id))
-        except NotFound:
-            return None
-        return booking.status.value, booking.starts_at
+            found: CitizenBookings = self.repository.get(citizen_id)
+        except AggregateNotFoundError:
+            return CitizenBookings.start(citizen_id, municipality)
+        return found
 
     # changing a booking
 
@@ -198,6 +212,8 @@ class CitizenCommands(BookingStore):
             if left is not None and booking.waitlisted:
                 booking.leave_waitlist(left, self.clock())
             self.save(booking, old_day, *(() if same_day else (new_day,)))
+            if booking.subject_id is not None:  # retention runs from the latest appointment
+                self.personal_data.extend(booking.subject_id, booking.starts_at)
             return booking
 
         booking = self.get_booking(booking_id)
@@ -214,7 +230,9 @@ class CitizenCommands(BookingStore):
                 booking.municipality, booking.site, local_date(booking.starts_at)
             )
             offer = booking.offer
-            booking.cancel(command.reason, command.cancelled_by, self.clock())
+            booking.cancel(
+                command.reason, command.cancelled_by, self.clock(), self.citizen_of(booking)
+            )
             day.release_seat(booking.starts_at, str(booking.id))
             changed: list[Aggregate] = [booking, day]
             if offer is not None:  # the earlier time held for this booking goes back too

@@ -47,14 +47,16 @@ class ConfigurationCommands(BookingStore):
         """Opens a site's day for booking once; False if it was already open or has no times.
         Acute seats in `slots` are held back for staff until `acute_release_at`."""
         self.get_municipality(municipality).get_site(site)
-        if not slots or SiteDay.create_id(municipality, site, day) in self.repository:
-            return False
-        self.save(SiteDay(municipality, site, day, slots, acute_release_at))
-        return True
+        day_id = SiteDay.create_id(municipality, site, day)
+        with self._serialised(day_id):
+            if not slots or self._site_day_by_id(day_id) is not None:
+                return False
+            self.save(SiteDay(municipality, site, day, slots, acute_release_at))
+            return True
 
     def _configure(self, municipality: str, change: Callable[[Municipality], None]) -> Municipality:
         def attempt() -> Municipality:
-            found = self.get_municipality(municipality)
+            found = self.get_municipality(municipality, to_change=True)
             change(found)
             self.save(found)
             return found

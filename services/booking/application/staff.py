@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from events.booking import PreAssessment
-from services.booking.application.base import BookingStore, local_date
+from services.booking.application.base import local_date
+from services.booking.application.personal_data import PersonalDataCommands
 from services.booking.commands import (
     CancelByStaff,
     CancelSiteDay,
@@ -25,7 +26,7 @@ from services.booking.domain.schedule import SiteDay
 EPSILON = timedelta(microseconds=1)  # turns the inclusive "to" time into an exclusive end
 
 
-class StaffCommands(BookingStore):
+class StaffCommands(PersonalDataCommands):
     def _staff_change(self, command: StaffCommand, change: Callable[[Booking], None]) -> Booking:
         """A lifecycle step that moves no seat: get → decide → save."""
 
@@ -51,21 +52,23 @@ class StaffCommands(BookingStore):
 
     def pre_assess(self, command: PreAssess) -> Booking:
         """Documents fine or missing; or solved online, which frees the seat with no visit."""
+
+        def assess(booking: Booking) -> None:
+            booking.pre_assess(
+                command.outcome.value, command.note, command.by, self.clock(),
+                self.citizen_of(booking),
+            )  # fmt: skip
+
         if command.outcome is not PreAssessment.solved_online:
-            return self._staff_change(
-                command,
-                lambda b: b.pre_assess(
-                    command.outcome.value, command.note, command.by, self.clock()
-                ),
-            )
-        return self._with_seat_released(
-            command,
-            lambda b: b.pre_assess(command.outcome.value, command.note, command.by, self.clock()),
-        )
+            return self._staff_change(command, assess)
+        return self._with_seat_released(command, assess)
 
     def cancel_by_staff(self, command: CancelByStaff) -> Booking:
         return self._with_seat_released(
-            command, lambda b: b.cancel(command.reason, f"staff:{command.by}", self.clock())
+            command,
+            lambda b: b.cancel(
+                command.reason, f"staff:{command.by}", self.clock(), self.citizen_of(b)
+            ),
         )
 
     def _with_seat_released(
@@ -105,7 +108,10 @@ class StaffCommands(BookingStore):
             for slot in closing:
                 for holder in sorted(slot.holders | slot.acute_holders):
                     booking = self.get_booking(UUID(holder))
-                    booking.cancel(command.reason, f"staff:{command.by}", now, bulk=True)
+                    booking.cancel(
+                        command.reason, f"staff:{command.by}", now, self.citizen_of(booking),
+                        bulk=True,
+                    )  # fmt: skip
                     day.release_seat(slot.starts_at, holder)
                     cancelled.append(booking)
                 for hold in sorted(slot.holds):

@@ -1,15 +1,21 @@
-"""A citizen's booking, from booked to cancelled."""
+"""A citizen's booking, from booked to cancelled.
+
+What it says about the citizen as a person (name, phone number, the acute reason, a note, a
+cancellation reason) is stored only sealed with the citizen's own key (`Sealer`), so that
+erasing the citizen makes it unreadable; the rest of the booking stays readable for good."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from events.personal import Sealed
 from services.booking.domain.errors import Conflict
 
 
@@ -44,9 +50,20 @@ class Offer:
     expires_at: datetime
 
 
+class Sealer(Protocol):
+    """Seals fields about one citizen with that citizen's key (infra/personal_data.py)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    def seal(self, fields: Mapping[str, str | None]) -> Sealed: ...
+
+
 class Booking(Aggregate):
     class Booked(Aggregate.Created):
-        """Version 2 added `acute_reason`; stored version 1 events are upcast on reading."""
+        """Version 2 added `acute_reason`. Version 3 seals name, phone and acute reason in
+        `personal` under the citizen's `subject_id`; stored earlier versions are upcast on
+        reading and keep their plaintext fields."""
 
         municipality: str
         site: str
@@ -56,23 +73,53 @@ class Booking(Aggregate):
         documents: list[str]
         starts_at: datetime
         ends_at: datetime
-        citizen_name: str
-        phone: str
         channel: str
         booked_at: datetime
+        acute: bool
+        subject_id: UUID | None
+        personal: str | None
+        citizen_name: str | None
+        phone: str | None
         acute_reason: str | None
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["acute_reason"] = None
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["acute"] = state["acute_reason"] is not None
+            state["subject_id"] = None
+            state["personal"] = None
+
     @classmethod
-    def book(cls, booking_id: UUID, **fields: Any) -> Booking:
-        """A new booking with an id the caller chose (derived from an idempotency key)."""
-        fields.setdefault("acute_reason", None)
-        return cls._create(cls.Booked, id=booking_id, **fields)
+    def book(
+        cls,
+        booking_id: UUID,
+        citizen: Sealer,
+        citizen_name: str,
+        phone: str,
+        acute_reason: str | None = None,
+        **facts: Any,
+    ) -> Booking:
+        """A new booking with an id the caller chose (derived from an idempotency key); who the
+        citizen is and why a time is acute is stored sealed with the citizen's key."""
+        sealed = citizen.seal(
+            {"citizen_name": citizen_name, "phone": phone, "acute_reason": acute_reason}
+        )
+        return cls._create(
+            cls.Booked,
+            id=booking_id,
+            acute=acute_reason is not None,
+            subject_id=citizen.id,
+            personal=sealed.ciphertext,
+            citizen_name=None,
+            phone=None,
+            acute_reason=None,
+            **facts,
+        )
 
     @event(Booked)
     def __init__(
@@ -85,11 +132,14 @@ class Booking(Aggregate):
         documents: list[str],
         starts_at: datetime,
         ends_at: datetime,
-        citizen_name: str,
-        phone: str,
         channel: str,
         booked_at: datetime,
-        acute_reason: str | None = None,
+        acute: bool,
+        subject_id: UUID | None,
+        personal: str | None,
+        citizen_name: str | None,
+        phone: str | None,
+        acute_reason: str | None,
     ) -> None:
         self.municipality = municipality
         self.site = site
@@ -99,11 +149,17 @@ class Booking(Aggregate):
         self.documents = list(documents)
         self.starts_at = starts_at
         self.ends_at = ends_at
-        self.citizen_name = citizen_name
-        self.phone = phone
         self.channel = channel
         self.booked_at = booked_at
-        self.acute_reason = acute_reason
+        self.acute = acute
+        self.subject_id = subject_id  # None: booked before personal data was sealed
+        self.personal = personal  # sealed: citizen_name, phone, acute_reason
+        # Plaintext only in bookings made before personal data was sealed.
+        self.plaintext: dict[str, str | None] | None = (
+            None
+            if subject_id is not None
+            else {"citizen_name": citizen_name, "phone": phone, "acute_reason": acute_reason}
+        )
         self.status = Status.booked
         self.waitlisted = False
         self.offer: Offer | None = None
@@ -123,6 +179,28 @@ class Booking(Aggregate):
             "site": self.site,
             "service": self.service,
             "starts_at": self.starts_at,
+        }
+
+    @property
+    def sealed(self) -> Sealed | None:
+        """Name, phone number and acute reason as sealed at booking; None before sealing."""
+        if self.subject_id is None or self.personal is None:
+            return None
+        return Sealed(subject_id=self.subject_id, ciphertext=self.personal)
+
+    def _about_citizen(self, citizen: Sealer | None, **fields: str) -> dict[str, Any]:
+        """Fields about the citizen, as an event stores them: sealed with the citizen's key, or
+        in plaintext for a booking from before sealing (like the rest of its history). With
+        the key gone (`citizen` None) the citizen is erased and nothing about them is added."""
+        if self.subject_id is None:
+            return {**fields, "subject_id": None, "personal": None}
+        if citizen is None or citizen.id != self.subject_id:
+            raise Conflict(f"the citizen of booking {self.id} is erased; it cannot be changed")
+        sealed = citizen.seal(fields)
+        return {
+            **dict.fromkeys(fields),
+            "subject_id": self.subject_id,
+            "personal": sealed.ciphertext,
         }
 
     def reschedule(self, starts_at: datetime, ends_at: datetime, at: datetime) -> None:
@@ -155,10 +233,22 @@ class Booking(Aggregate):
         if self.offer is not None and starts_at == self.offer.starts_at:
             self.offer = None
 
-    def cancel(self, reason: str, cancelled_by: str, at: datetime, bulk: bool = False) -> None:
+    def cancel(
+        self,
+        reason: str,
+        cancelled_by: str,
+        at: datetime,
+        citizen: Sealer | None,
+        bulk: bool = False,
+    ) -> None:
+        """The reason (the citizen's own words, or staff's) is sealed with `citizen`'s key."""
         self._require(CANCEL_FROM, "cancelled")
         self._cancelled(
-            **self._facts(), reason=reason, cancelled_by=cancelled_by, cancelled_at=at, bulk=bulk
+            **self._facts(),
+            **self._about_citizen(citizen, reason=reason),
+            cancelled_by=cancelled_by,
+            cancelled_at=at,
+            bulk=bulk,
         )
 
     @event("Cancelled")
@@ -168,19 +258,30 @@ class Booking(Aggregate):
         site: str,
         service: str,
         starts_at: datetime,
-        reason: str,
+        reason: str | None,
         cancelled_by: str,
         cancelled_at: datetime,
         bulk: bool = False,
+        subject_id: UUID | None = None,
+        personal: str | None = None,
     ) -> None:
         self.status = Status.cancelled
         self.waitlisted = False
         self.offer = None
 
-    def pre_assess(self, outcome: str, note: str, by: str, at: datetime) -> None:
-        """Staff look at the booking before the visit; `solved_online` resolves it."""
+    def pre_assess(
+        self, outcome: str, note: str, by: str, at: datetime, citizen: Sealer | None
+    ) -> None:
+        """Staff look at the booking before the visit; `solved_online` resolves it. Their note
+        is sealed with `citizen`'s key."""
         self._require_active()
-        self._pre_assessed(**self._facts(), outcome=outcome, note=note, assessed_at=at, by=by)
+        self._pre_assessed(
+            **self._facts(),
+            **self._about_citizen(citizen, note=note),
+            outcome=outcome,
+            assessed_at=at,
+            by=by,
+        )
 
     @event("PreAssessed")
     def _pre_assessed(
@@ -190,9 +291,11 @@ class Booking(Aggregate):
         service: str,
         starts_at: datetime,
         outcome: str,
-        note: str,
+        note: str | None,
         assessed_at: datetime,
         by: str,
+        subject_id: UUID | None = None,
+        personal: str | None = None,
     ) -> None:
         self.pre_assessment = outcome
         if outcome == "solved_online":

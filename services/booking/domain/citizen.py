@@ -1,16 +1,19 @@
-"""One citizen's bookings in one municipality: where the per-citizen limit is decided.
+"""One citizen's bookings in one municipality: where the per-citizen limit is decided, and
+where the citizen is erased.
 
-Keyed by a hash of municipality and phone number, and saved atomically with every new booking,
-so two concurrent bookings by the same citizen conflict here and the limit cannot be raced.
-Its events are internal to the booking service: they carry no personal data and are not
-relayed onto the bus.
+Keyed by the citizen's pseudonym (their subject id, infra/personal_data.py): random, so it
+says nothing about the phone number, before or after erasure. Saved atomically with every new
+booking, so two concurrent bookings by the same citizen conflict here and the limit cannot be
+raced; and an erasure conflicts with a booking made at the same moment, so it never erases a
+citizen with a booking it has not seen. Only `Erased` is relayed onto the bus
+(`citizen.erased`); the other events stay inside the booking service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -21,11 +24,11 @@ class OverLimit(Conflict):
     """The citizen already has as many active bookings of the service as allowed."""
 
 
-class CitizenBookings(Aggregate):
-    @staticmethod
-    def create_id(municipality: str, phone: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"borgerservice:citizen:{municipality}:{phone}")
+class HasActiveBookings(Conflict):
+    """A citizen with a booking still to come (or a visit under way) is not erased."""
 
+
+class CitizenBookings(Aggregate):
     @classmethod
     def start(cls, citizen_id: UUID, municipality: str) -> CitizenBookings:
         return cls._create(cls.Started, id=citizen_id, municipality=municipality)  # type: ignore[attr-defined]
@@ -34,6 +37,7 @@ class CitizenBookings(Aggregate):
     def __init__(self, municipality: str) -> None:
         self.municipality = municipality
         self.bookings: dict[str, str] = {}  # booking id -> service
+        self.erased = False
 
     def count(
         self,
@@ -43,6 +47,8 @@ class CitizenBookings(Aggregate):
         is_active: Callable[[str], bool],
     ) -> None:
         """Counts a new booking of `service`, or refuses it when `limit` active ones exist."""
+        if self.erased:
+            raise Conflict("this citizen's personal data was erased a moment ago; book again")
         active = [b for b, s in self.bookings.items() if s == service and is_active(b)]
         if len(active) >= limit:
             raise OverLimit(
@@ -60,6 +66,29 @@ class CitizenBookings(Aggregate):
         for finished in ended:  # bookings that ended are forgotten: the state stays small
             self.bookings.pop(finished, None)
         self.bookings[booking_id] = service
+
+    def erase(self, reason: str, by: str, at: datetime, is_active: Callable[[str], bool]) -> bool:
+        """Records that the citizen's key is deleted; False if it already was. Refused while
+        a booking of theirs is still active."""
+        if self.erased:
+            return False
+        active = sorted(booking for booking in self.bookings if is_active(booking))
+        if active:
+            raise HasActiveBookings(
+                f"the citizen has {len(active)} booking(s) still to come or under way "
+                f"({', '.join(active)}); cancel or finish them before erasing"
+            )
+        self._erased(
+            municipality=self.municipality, subject_id=self.id, reason=reason, by=by, erased_at=at
+        )
+        return True
+
+    @event("Erased")
+    def _erased(
+        self, municipality: str, subject_id: UUID, reason: str, by: str, erased_at: datetime
+    ) -> None:
+        self.erased = True
+        self.bookings = {}
 
     @staticmethod
     def active(

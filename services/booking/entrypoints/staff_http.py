@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from events.booking import Channel, PreAssessment
 from events.envelope import SLUG
 from infra.staff_tokens import Role
 from services.booking.application import BookingApplication
+from services.booking.application.personal_data import CitizenDetails, Erasure
 from services.booking.commands import (
     BookTime,
     CancelByStaff,
@@ -90,18 +91,38 @@ class WaitingTarget(Body):
 
 
 class StaffBookingView(BookingView):
-    citizen_name: str
+    citizen_name: str = Field(description="Empty once the citizen's personal data is erased")
     phone: str
     acute_reason: str | None = None
+    acute: bool = False
+    personal_data_erased: bool = False
 
     @classmethod
-    def of(cls, booking: Booking) -> StaffBookingView:
+    def with_citizen(cls, booking: Booking, citizen: CitizenDetails | None) -> StaffBookingView:
+        """`citizen` None: erased."""
         return cls(
             **BookingView.of(booking).model_dump(),
-            citizen_name=booking.citizen_name,
-            phone=booking.phone,
-            acute_reason=booking.acute_reason,
+            citizen_name="" if citizen is None else citizen.citizen_name,
+            phone="" if citizen is None else citizen.phone,
+            acute_reason=None if citizen is None else citizen.acute_reason,
+            acute=booking.acute,
+            personal_data_erased=citizen is None,
         )
+
+
+class ErasureRequest(Body):
+    phone: PhoneNumber
+
+
+class ErasureView(BaseModel):
+    """The citizen's key is deleted: what was sealed with it can no longer be read."""
+
+    subject_id: UUID = Field(description="The citizen's pseudonym, as in `citizen.erased`")
+    erased_at: datetime
+
+    @classmethod
+    def of(cls, erasure: Erasure) -> ErasureView:
+        return cls(subject_id=erasure.subject_id, erased_at=erasure.erased_at)
 
 
 class BulkCancelled(BaseModel):
@@ -111,7 +132,14 @@ class BulkCancelled(BaseModel):
 def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRouter:
     router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
     staff = Depends(staff_guard(staff_tokens))  # the acting staff account, or 401
-    admin = Depends(staff_guard(staff_tokens, {Role.ADMIN}))  # configuration changes
+    admin = Depends(staff_guard(staff_tokens, {Role.ADMIN}))  # configuration, erasure
+
+    def view(booking: Booking) -> StaffBookingView:
+        return StaffBookingView.with_citizen(booking, app.details_of(booking))
+
+    async def shown(change: Callable[[], Booking]) -> StaffBookingView:
+        """Runs `change` in a worker thread; the booking it returns, with who booked it."""
+        return await asyncio.to_thread(lambda: view(change()))
 
     async def step(
         command: type[StaffCommand],
@@ -121,14 +149,15 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
         account: str,
     ) -> StaffBookingView:
         given = command(municipality=municipality, booking_id=booking_id, by=account)
-        return StaffBookingView.of(await asyncio.to_thread(run, given))
+        return await shown(lambda: run(given))
 
     @router.get("/sites/{site}/days/{day}/bookings", response_model=list[StaffBookingView])
     async def day_view(
         municipality: str, site: str, day: date, account: str = staff
     ) -> list[StaffBookingView]:
-        bookings = await asyncio.to_thread(app.bookings_on, municipality, site, day)
-        return [StaffBookingView.of(b) for b in bookings]
+        return await asyncio.to_thread(
+            lambda: [view(b) for b in app.bookings_on(municipality, site, day)]
+        )
 
     @router.post("/bookings/{booking_id}/check-in", response_model=StaffBookingView)
     async def check_in(
@@ -163,7 +192,7 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
             outcome=request.outcome,
             note=request.note,
         )
-        return StaffBookingView.of(await asyncio.to_thread(app.pre_assess, command))
+        return await shown(lambda: app.pre_assess(command))
 
     @router.post("/bookings/{booking_id}/staff-cancel", response_model=StaffBookingView)
     async def cancel(
@@ -172,7 +201,7 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
         command = CancelByStaff(
             municipality=municipality, booking_id=booking_id, by=account, reason=request.reason
         )
-        return StaffBookingView.of(await asyncio.to_thread(app.cancel_by_staff, command))
+        return await shown(lambda: app.cancel_by_staff(command))
 
     @router.post("/sites/{site}/days/{day}/cancel-bookings", response_model=BulkCancelled)
     async def bulk_cancel(
@@ -195,7 +224,7 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
         command = BookTime(
             municipality=municipality, idempotency_key=idempotency_key, **request.model_dump()
         )
-        return StaffBookingView.of(await asyncio.to_thread(app.book, command))
+        return await shown(lambda: app.book(command))
 
     @router.put("/services/{service}", response_model=ServiceView)
     async def configure_service(
@@ -223,5 +252,23 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
             app.change_waiting_target, municipality, request.working_days, account
         )
         return WaitingTarget(working_days=changed.waiting_target_working_days)
+
+    @router.post("/citizens/erase", response_model=ErasureView)
+    async def erase_citizen(
+        municipality: str, request: ErasureRequest, account: str = admin
+    ) -> ErasureView:
+        """Erases the citizen with this phone number: their key is deleted, so their name,
+        number and the notes about them can no longer be read anywhere; statistics stay.
+        409 while they have a booking still to come or under way."""
+        erasure = await asyncio.to_thread(app.erase_citizen, municipality, request.phone, account)
+        return ErasureView.of(erasure)
+
+    @router.post("/bookings/{booking_id}/erase-citizen", response_model=ErasureView)
+    async def erase_citizen_of_booking(
+        municipality: str, booking_id: UUID, account: str = admin
+    ) -> ErasureView:
+        """Erases the citizen who made this booking (as `citizens/erase`); idempotent."""
+        erasure = await asyncio.to_thread(app.erase_citizen_of, municipality, booking_id, account)
+        return ErasureView.of(erasure)
 
     return router

@@ -63,8 +63,8 @@ class FailingProvider:
 class OutboxEntry:
     idempotency_key: str
     municipality: str
-    phone: str
-    body: str
+    phone: str | None  # None once the citizen is erased
+    body: str | None
     sent_at: datetime
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -60,6 +61,9 @@ class Sms:
     appointment_at: datetime | None
 
 
+PersonalFields = Mapping[str, str | None]
+
+
 @dataclass(frozen=True)
 class Booking:
     """What the service knows of a booking: enough to write to the citizen about it."""
@@ -73,16 +77,26 @@ class Booking:
     site_name: str
     documents: tuple[str, ...]
     starts_at: datetime
+    subject_id: UUID | None = None  # the citizen's pseudonym; None before sealing
 
     @classmethod
-    def from_booked(cls, event: Envelope[BookingBooked]) -> Booking:
+    def from_booked(
+        cls, event: Envelope[BookingBooked], personal: PersonalFields | None = None
+    ) -> Booking:
+        """`personal` is what `event.data.personal` opened to; events from before personal
+        data was sealed carry name and phone in plaintext instead."""
         booked = event.data
+        citizen = personal or {"citizen_name": booked.citizen_name, "phone": booked.phone}
+        citizen_name, phone = citizen.get("citizen_name"), citizen.get("phone")
+        if not citizen_name or not phone:
+            raise ValueError(f"booking.booked {event.event_id} names no citizen")
         return cls(
             booking_id=event.aggregate_id,
             municipality=event.municipality,
             version=event.aggregate_version,
-            citizen_name=booked.citizen_name,
-            phone=booked.phone,
+            citizen_name=citizen_name,
+            phone=phone,
+            subject_id=None if booked.personal is None else booked.personal.subject_id,
             service_name=booked.service_name,
             site_name=booked.site_name,
             documents=tuple(booked.documents),
@@ -99,9 +113,11 @@ def message_key(booking_id: UUID, kind: MessageKind, version: int) -> str:
     return f"{booking_id}:{kind.value}:{version}"
 
 
-def confirmation(event: Envelope[BookingBooked], links: Links) -> Sms:
+def confirmation(
+    event: Envelope[BookingBooked], links: Links, personal: PersonalFields | None = None
+) -> Sms:
     """The confirmation a citizen gets on booking: when, where, what for, what to bring."""
-    booking = Booking.from_booked(event)
+    booking = Booking.from_booked(event, personal)
     body = _about(templates.CONFIRMATION, booking, links)
     return sms_about(booking, MessageKind.confirmation, booking.version, body, event.occurred_at)
 
@@ -131,11 +147,16 @@ def reschedule_notice(booking: Booking, event: Envelope[BookingRescheduled], lin
 
 
 def cancellation_notice(
-    booking: Booking, event: Envelope[BookingCancelled], links: Links
+    booking: Booking,
+    event: Envelope[BookingCancelled],
+    links: Links,
+    personal: PersonalFields | None = None,
 ) -> Sms | None:
     """Tells the citizen, with the reason, that staff cancelled the time (alone or with others
-    in a bulk cancellation); none when the citizen cancelled it themselves."""
+    in a bulk cancellation); none when the citizen cancelled it themselves. `personal` is what
+    the sealed reason opened to (events from before sealing carry it in plaintext)."""
     cancelled = event.data
+    reason = (personal or {"reason": cancelled.reason}).get("reason") or ""
     if cancelled.cancelled_by == CITIZEN:
         return None
     template = templates.BULK_CANCELLED if cancelled.bulk else templates.CANCELLED_BY_STAFF
@@ -144,7 +165,7 @@ def cancellation_notice(
         service_name=booking.service_name,
         site_name=booking.site_name,
         when=danish_when(cancelled.starts_at),
-        reason=cancelled.reason.strip().rstrip("."),
+        reason=reason.strip().rstrip("."),
         booking_url=links.booking_page,
     )
     return replace(

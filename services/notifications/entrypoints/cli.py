@@ -55,4 +55,5 @@ def outbox(
         typer.echo("The SMS outbox is empty.")
     for entry in entries:
         sent_at = entry.sent_at.astimezone(DANISH_TIME).strftime("%Y-%m-%d %H:%M:%S")
-        typer.echo(f"{sent_at}  {entry.municipality}  {entry.phone}\n  {entry.body}\n")
+        phone, body = entry.phone or "(erased)", entry.body or "(erased)"
+        typer.echo(f"{sent_at}  {entry.municipality}  {phone}\n  {body}\n")

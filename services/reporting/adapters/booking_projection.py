@@ -78,6 +78,19 @@ class ReportingProjection:
             event.municipality,
         )
 
+    async def apply_batch(
+        self, connection: asyncpg.Connection, events: Sequence[Envelope[Any]]
+    ) -> None:
+        """As `apply` one by one: a run of new bookings is inserted with one executemany."""
+        booked: list[tuple[Any, ...]] = []
+        for event in events:
+            if isinstance(event.data, BookingBooked):
+                booked.append(_booked_row(event, event.data))
+                continue
+            await _insert_booked(connection, booked)
+            await self.apply(connection, event)
+        await _insert_booked(connection, booked)
+
 
 async def _target_set(
     connection: asyncpg.Connection,
@@ -99,18 +112,35 @@ async def _target_set(
     )
 
 
+INSERT_BOOKED = """
+    INSERT INTO report_booking (booking_id, municipality, site, service, channel,
+        booked_at, starts_at, waiting_working_days, status, version, acute)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10)
+    ON CONFLICT (booking_id) DO NOTHING
+"""
+
+
 async def _booked(
     connection: asyncpg.Connection, event: Envelope[Any], data: BookingBooked
 ) -> None:
+    await connection.execute(INSERT_BOOKED, *_booked_row(event, data))
+
+
+async def _insert_booked(connection: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """New bookings' rows, and their municipalities', in one executemany each."""
+    if rows:
+        await connection.executemany(INSERT_BOOKED, rows)
+        await connection.executemany(
+            "INSERT INTO report_municipality (municipality) VALUES ($1) ON CONFLICT DO NOTHING",
+            [(municipality,) for municipality in sorted({row[1] for row in rows})],
+        )
+        rows.clear()
+
+
+def _booked_row(event: Envelope[Any], data: BookingBooked) -> tuple[Any, ...]:
     if event.site is None:
         raise UnreportableEvent(f"booking.booked {event.event_id} names no site")
-    await connection.execute(
-        """
-        INSERT INTO report_booking (booking_id, municipality, site, service, channel,
-            booked_at, starts_at, waiting_working_days, status, version, acute)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10)
-        ON CONFLICT (booking_id) DO NOTHING
-        """,
+    return (
         event.aggregate_id,
         event.municipality,
         event.site,
@@ -120,7 +150,7 @@ async def _booked(
         data.starts_at,
         working_days_between(data.booked_at, data.starts_at),
         event.aggregate_version,
-        data.acute_reason is not None,
+        data.acute,
     )
 
 

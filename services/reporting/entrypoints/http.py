@@ -1,12 +1,14 @@
-"""HTTP routes of the reporting service, under `/api/v1`: the booking and waiting-time reports
-here, the other reports beside them."""
+"""HTTP routes of the reporting service, under `/api/v1/municipalities/{municipality}`, for a
+staff token of that municipality only: the booking and waiting-time reports here, the other
+reports beside them."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from infra.staff_auth import ClaimsCheck
 from services.reporting.adapters.booking_report import UnknownMunicipality
 from services.reporting.adapters.reports import Reports
 from services.reporting.domain.report import BookingReport, Period
@@ -29,8 +31,12 @@ TargetOverride = Annotated[
 ]
 
 
-def reporting_router(reports: Reports, settings: ReportingSettings) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["reports"])
+def reporting_router(
+    reports: Reports, settings: ReportingSettings, reader: ClaimsCheck
+) -> APIRouter:
+    """`reader` admits staff of the path's municipality (401 without a genuine token, 404 with
+    another municipality's)."""
+    router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(reader)])
     halves = settings.survey_halves
 
     @router.get("/municipalities/{municipality}/reports/bookings")

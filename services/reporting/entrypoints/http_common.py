@@ -1,4 +1,5 @@
-"""What every reporting route shares: its path and query parameters and their 4xx answers."""
+"""What every reporting route shares: who may read it, its path and query parameters and their
+4xx answers."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from typing import Annotated
 from fastapi import HTTPException, Path, Query
 
 from events.envelope import SLUG
+from infra.staff_tokens import Role
 from services.reporting.domain.report import Period
 from services.reporting.domain.survey_periods import MalformedPeriod, SurveyHalves
+
+# Who may read a municipality's figures: its staff and admins, and the role made for statistics
+# (which never sees a booking). Statistics carry no personal data.
+READER_ROLES = frozenset({Role.STAFF, Role.ADMIN, Role.REPORTING})
 
 Municipality = Annotated[str, Path(pattern=SLUG)]
 SurveyHalf = Annotated[

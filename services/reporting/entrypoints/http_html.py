@@ -1,4 +1,4 @@
-"""HTTP routes of the printable HTML period report and of the regional report."""
+"""HTTP route of the printable HTML period report."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from services.reporting.adapters.booking_report import UnknownMunicipality
-from services.reporting.adapters.regional_report import regional_report
 from services.reporting.adapters.reports import Reports
-from services.reporting.domain.regional import RegionalReport
 from services.reporting.domain.report import Period
-from services.reporting.entrypoints.html_report import (
-    PeriodReports,
-    period_report_html,
-    regional_report_html,
-)
+from services.reporting.entrypoints.html_report import PeriodReports, period_report_html
 from services.reporting.entrypoints.http_common import (
     Municipality,
     SurveyHalf,
@@ -54,25 +48,5 @@ def html_reports_router(reports: Reports, settings: ReportingSettings) -> APIRou
             raise not_found(municipality) from None
         # Drawing is CPU work: off the event loop.
         return HTMLResponse(await asyncio.to_thread(period_report_html, figures))
-
-    async def regional(period: Period, half: str | None) -> RegionalReport:
-        period = resolve_period(period, half, halves)
-        return await regional_report(
-            reports, settings.regional_municipalities, period, half, settings.goals_of
-        )
-
-    @router.get("/regional/reports/summary")
-    async def regional_summary(
-        period: Annotated[Period, Query()], half: SurveyHalf = None
-    ) -> RegionalReport:
-        """Aggregates of the municipalities that share them (REGIONAL_MUNICIPALITIES) only."""
-        return await regional(period, half)
-
-    @router.get("/regional/reports/summary.html", response_class=HTMLResponse)
-    async def regional_summary_html(
-        period: Annotated[Period, Query()], half: SurveyHalf = None
-    ) -> HTMLResponse:
-        report = await regional(period, half)
-        return HTMLResponse(await asyncio.to_thread(regional_report_html, report))
 
     return router

@@ -8,7 +8,11 @@ stream sequence: a client that reconnects with `Last-Event-ID` (browsers do so b
 continues right after it, missing nothing and getting nothing twice. SMS frames carry no `id`,
 so the id stays the booking stream's; after a reconnect they start with the next SMS event,
 and a client that must not miss a figure reads the snapshot again. Without `Last-Event-ID`,
-the stream starts with the next event."""
+the stream starts with the next event.
+
+Both are for a staff token of the municipality only (as every reporting route). A stream ends
+when the token it was opened with expires (within one keep-alive): the client's reconnect then
+needs a token that is valid now."""
 
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from nats.js import JetStreamContext
 
 from events import UndecodableEvent, decode, subject_for
+from infra.staff_auth import ClaimsCheck
+from infra.staff_tokens import StaffClaims
 from infra.streams import SMS_STREAM
 from services.reporting.adapters.booking_projection import HANDLED
 from services.reporting.adapters.booking_report import UnknownMunicipality
@@ -48,10 +54,15 @@ REPORTED_TYPES = frozenset(handled.TYPE for handled in HANDLED)
 EVENTS, SMS = "events", "sms"
 
 
-def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["live"])
+def live_router(js: JetStreamContext, figures: LiveFigures, reader: ClaimsCheck) -> APIRouter:
+    """`reader` admits staff of the path's municipality (401 without a genuine token, 404 with
+    another municipality's)."""
+    opener = Depends(reader)  # the staff token's claims; one check per request (cached)
+    router = APIRouter(prefix="/api/v1", tags=["live"], dependencies=[opener])
 
-    async def frames(municipality: str, start: Start, request: Request) -> AsyncIterator[str]:
+    async def frames(
+        municipality: str, start: Start, request: Request, until: datetime
+    ) -> AsyncIterator[str]:
         async with (
             reading(js, events_subject(municipality), start) as events,
             reading(js, subject_for(municipality, "sms.*"), Start(), SMS_STREAM) as sms,
@@ -59,7 +70,7 @@ def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
             yield "retry: 2000\n\n"
             async with aclosing(merged({EVENTS: events, SMS: sms}, KEEP_ALIVE_SECONDS)) as came:
                 async for arrival in came:
-                    if await request.is_disconnected():
+                    if await request.is_disconnected() or datetime.now(UTC) >= until:
                         return
                     if arrival is None:
                         yield ": keep-alive\n\n"
@@ -86,6 +97,7 @@ def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
         municipality: Municipality,
         request: Request,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+        claims: StaffClaims = opener,
     ) -> StreamingResponse:
         """The municipality's events and SMS events as they arrive, each with the key figures
         of the day."""
@@ -97,7 +109,7 @@ def live_router(js: JetStreamContext, figures: LiveFigures) -> APIRouter:
                 )
             start = Start(after=int(last_event_id))
         return StreamingResponse(
-            frames(municipality, start, request),
+            frames(municipality, start, request, claims.expires_at),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

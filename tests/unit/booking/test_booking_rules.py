@@ -145,7 +145,9 @@ def test_staff_book_an_acute_seat_with_a_reason_when_the_day_is_full(
     open_day(app, seats=1, acute=1)
     book(app)
     acute = book(app, phone="+4520304052", acute_reason="Pas udløber, rejser i morgen")
-    assert acute.acute_reason == "Pas udløber, rejser i morgen"
+    details = app.details_of(acute)
+    assert acute.acute and details is not None
+    assert details.acute_reason == "Pas udløber, rejser i morgen"
     assert app.get_site_day(M, SITE, DAY).slot(TEN).acute_holders == {str(acute.id)}
 
 

@@ -15,7 +15,7 @@ from events.booking import BookingCancelled
 from events.schema import write_json_schemas
 
 CANCELLED = Envelope[BookingCancelled](
-    event_id=uuid4(), type=BookingCancelled.TYPE, schema_version=1, municipality="hvidovre",
+    event_id=uuid4(), type=BookingCancelled.TYPE, schema_version=2, municipality="hvidovre",
     site="hvidovre", aggregate_id=uuid4(), aggregate_version=2,
     occurred_at=datetime(2030, 1, 1, tzinfo=UTC),
     data=BookingCancelled(
@@ -50,7 +50,7 @@ def test_events_are_immutable() -> None:
 def test_a_schema_is_written_for_every_event(tmp_path: Path) -> None:
     written = write_json_schemas(tmp_path)
     assert len(written) == len(EVENT_TYPES)
-    booked = json.loads((tmp_path / "booking.booked.v2.schema.json").read_text())
+    booked = json.loads((tmp_path / "booking.booked.v3.schema.json").read_text())
     assert booked["additionalProperties"] is False
     assert "data" in booked["required"]
 
@@ -70,11 +70,32 @@ BOOKED_V1 = {
 
 def test_version_1_history_is_upcast_to_the_current_model() -> None:
     envelope = decode(json.dumps(BOOKED_V1).encode())
-    assert envelope.schema_version == 2
-    assert envelope.data.acute_reason is None
-    assert envelope.data.citizen_name == "Else"
+    assert envelope.schema_version == 3
+    assert envelope.data.acute_reason is None and envelope.data.acute is False
+    assert envelope.data.citizen_name == "Else"  # plaintext history stays readable
+    assert envelope.data.personal is None
 
 
 def test_a_version_from_the_future_is_refused_with_a_reason() -> None:
-    with pytest.raises(UndecodableEvent, match="schema_version 3"):
-        decode(json.dumps({**BOOKED_V1, "schema_version": 3}).encode())
+    with pytest.raises(UndecodableEvent, match="schema_version 4"):
+        decode(json.dumps({**BOOKED_V1, "schema_version": 4}).encode())
+
+
+def test_version_2_history_with_an_acute_reason_in_plaintext_says_it_was_acute() -> None:
+    v2 = {**BOOKED_V1, "schema_version": 2}
+    v2["data"] = {**BOOKED_V1["data"], "acute_reason": "Mister sin ret i morgen"}  # type: ignore[dict-item]
+    envelope = decode(json.dumps(v2).encode())
+    assert envelope.data.acute is True
+    assert envelope.data.acute_reason == "Mister sin ret i morgen"
+
+
+def test_a_booking_names_its_citizen_sealed_or_in_plaintext() -> None:
+    v3 = {**BOOKED_V1, "schema_version": 3}
+    v3["data"] = {k: v for k, v in BOOKED_V1["data"].items() if k not in ("citizen_name", "phone")}  # type: ignore[union-attr]
+    with pytest.raises(UndecodableEvent, match=r"data\.phone: Field required"):
+        decode(json.dumps(v3).encode())
+    sealed = {"subject_id": str(uuid4()), "ciphertext": "c2VhbGVk"}
+    v3["data"] = {**v3["data"], "personal": sealed}  # type: ignore[dict-item]
+    envelope = decode(json.dumps(v3).encode())
+    assert envelope.data.personal.ciphertext == "c2VhbGVk"
+    assert envelope.data.citizen_name is None and envelope.data.phone is None
