@@ -16,6 +16,8 @@ SCHEMA_FILES = (
     "notifications",
     "reporting",
     "personal_data",
+    "audit",
+    "reporting_sms",
 )
 
 
