@@ -61,7 +61,9 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             services.append(booking)
             routers.append(booking.router())
         if "notifications" in names:
-            notification_settings = NotificationsSettings(nats_url=shared.nats_url)
+            notification_settings = NotificationsSettings(
+                nats_url=shared.nats_url, staff_tokens=staff_keys
+            )
             if "public_base_url" not in notification_settings.model_fields_set:
                 # the links in the SMS point at this process's own pages unless told otherwise
                 notification_settings = notification_settings.model_copy(

@@ -22,6 +22,7 @@ from services.notifications.adapters.sms import FailingProvider, RejectedByGatew
 from services.notifications.domain.messages import Sms
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
+from tests.booking_world import STAFF_KEYS, staff_headers
 from tests.integration.test_notifications_reminders import (
     BOOKED_AT,
     REMINDER_DUE,
@@ -32,7 +33,7 @@ from tests.integration.test_notifications_reminders import (
 from tests.support import eventually, running_in_background
 
 CALLBACK = {"Authorization": "Bearer gateway-callback-secret"}
-STAFF = {"Authorization": "Bearer slagelse-staff"}
+STAFF = staff_headers()
 
 
 @asynccontextmanager
@@ -44,7 +45,7 @@ async def service_with_api(
         dispatch_interval_seconds=0.05,
         sms_event_relay_interval_seconds=0.05,
         sms_callback_secret="gateway-callback-secret",
-        staff_tokens={"slagelse": "slagelse-staff"},
+        staff_tokens=STAFF_KEYS,
     )
     service = await NotificationsService.start(settings, nc, provider=provider, clock=clock)
     app = build_api("notifications", [service.router()])
@@ -217,7 +218,7 @@ async def test_opting_back_in_brings_later_messages_back_and_opt_out_is_per_muni
         remaining = await service.pool.fetch("SELECT municipality, phone FROM sms_opt_out")
 
     assert back_in.json()["opted_out"] is False
-    assert herning.status_code == 401  # slagelse's staff cannot speak for herning's citizens
+    assert herning.status_code == 404  # slagelse's staff cannot speak for herning's citizens
     assert invalid.status_code == 422 and "not a valid phone number" in invalid.json()["detail"]
     assert by_gateway.status_code == 200  # the gateway forwards a citizen's STOP reply
     assert [tuple(row) for row in remaining] == [("slagelse", "+4520304050")]

@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Header, HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from infra.staff_tokens import InvalidStaffToken, Role, StaffTokens
 from services.notifications.adapters import opt_outs, receipts
 from services.notifications.adapters.receipts import DeliveryStatus, Receipt, UnknownMessage
 from services.notifications.domain.phone import InvalidPhone, normalise_phone
@@ -58,12 +59,26 @@ def notifications_router(
         if not _bearer_matches(authorization, callback_secret):
             raise HTTPException(401, "the SMS gateway's callback secret is required")
 
+    signed = StaffTokens(staff_tokens)
+
     def require_staff_or_gateway(municipality: str, authorization: str | None) -> None:
-        if not (
-            _bearer_matches(authorization, staff_tokens.get(municipality))
-            or _bearer_matches(authorization, callback_secret)
-        ):
-            raise HTTPException(401, "staff credentials for this municipality are required")
+        """The gateway (forwarding a citizen's STOP), or the municipality's staff or admin with
+        a signed staff token (`STAFF_TOKENS` are the signing keys, never bearer secrets)."""
+        if _bearer_matches(authorization, callback_secret):
+            return
+        scheme, _, token = (authorization or "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidStaffToken
+            claims = signed.verify(token.strip())
+        except InvalidStaffToken:
+            raise HTTPException(
+                401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"}
+            ) from None
+        if claims.municipality != municipality:
+            raise HTTPException(404, "Not Found")  # as everywhere: another municipality's
+        if claims.role not in (Role.STAFF, Role.ADMIN):
+            raise HTTPException(403, "Forbidden")
 
     def phone_of(raw: str) -> str:
         try:
