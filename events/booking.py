@@ -55,6 +55,11 @@ class BookingBooked(EventData):
     acute_reason: str | None = Field(
         default=None, description="Plaintext: only before version 3 (since: sealed)"
     )
+    by: str | None = Field(
+        default=None,
+        description="Who: a staff account, `citizen:<manage token fingerprint>`, or `citizen`"
+        " (history before this was recorded)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -85,6 +90,11 @@ class BookingRescheduled(EventData):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     rescheduled_at: AwareDatetime
+    by: str | None = Field(
+        default=None,
+        description="Who: a staff account, `citizen:<manage token fingerprint>`, or `citizen`"
+        " (history before this was recorded)",
+    )
 
 
 class BookingCancelled(EventData):
@@ -182,6 +192,11 @@ class BookingWaitlisted(EventData):
     service: str
     starts_at: AwareDatetime
     waitlisted_at: AwareDatetime
+    by: str | None = Field(
+        default=None,
+        description="Who: a staff account, `citizen:<manage token fingerprint>`, or `citizen`"
+        " (history before this was recorded)",
+    )
 
 
 class BookingWaitlistOffered(EventData):
@@ -217,6 +232,11 @@ class BookingLeftWaitlist(EventData):
     starts_at: AwareDatetime
     reason: str = Field(description="'accepted', 'declined', 'cancelled' or 'withdrawn'")
     left_at: AwareDatetime
+    by: str | None = Field(
+        default=None,
+        description="Who: a staff account, `citizen:<manage token fingerprint>`, or `citizen`"
+        " (history before this was recorded)",
+    )
 
 
 class BookingSurveyAnswered(EventData):
@@ -230,3 +250,21 @@ class BookingSurveyAnswered(EventData):
     easy_to_find_time: bool
     score: int | None = Field(default=None, ge=1, le=5)
     answered_at: AwareDatetime
+    by: str | None = Field(
+        default=None,
+        description="Who: a staff account, `citizen:<manage token fingerprint>`, or `citizen`"
+        " (history before this was recorded)",
+    )
+
+
+class BookingManageTokensRevoked(EventData):
+    """Every manage link issued so far stops working (a link shared by mistake, a lost phone);
+    links issued from now on carry `generation`."""
+
+    TYPE = "booking.manage_tokens_revoked"
+
+    service: str
+    starts_at: AwareDatetime
+    generation: int = Field(ge=1)
+    by: str = Field(description="The staff account, or `citizen:<fingerprint>` renewing")
+    revoked_at: AwareDatetime

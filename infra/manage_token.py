@@ -5,6 +5,11 @@ A token is `<expiry as unix seconds>.<HMAC-SHA256 of booking id and expiry>`, so
 checked without any lookup; changing the expiry breaks the signature. Anyone holding the one
 secret (`MANAGE_TOKEN_SECRET`, read by every service that issues or checks tokens) can issue;
 tokens without an expiry (the format before expiry existed) are refused.
+
+Revocable: a booking has a token generation (0 until staff revoke its links, event
+`booking.manage_tokens_revoked`). A token of generation N > 0 reads
+`<expiry>.<N>.<HMAC of booking id, expiry and N>`; the checker passes the booking's current
+generation, so every token issued before a revocation stops working.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class ManageTokens:
         *,
         appointment_at: datetime | None = None,
         expires_at: datetime | None = None,
+        generation: int = 0,
     ) -> str:
         """A token valid until `expires_at`, else until `grace` after `appointment_at`, else
         for `lifetime` from now. The same arguments always give the same token."""
@@ -69,17 +75,30 @@ class ManageTokens:
                 else self.clock() + self.lifetime
             )
         expiry = int(expires_at.timestamp())
-        return f"{expiry}.{self._signature(booking_id, expiry)}"
+        signature = self._signature(booking_id, expiry, generation)
+        return f"{expiry}.{generation}.{signature}" if generation else f"{expiry}.{signature}"
 
-    def verify(self, booking_id: UUID, token: str | None, now: datetime | None = None) -> bool:
-        """True if `token` was issued for `booking_id` with this secret and has not expired."""
-        if not token or token.count(".") != 1:
+    def verify(
+        self,
+        booking_id: UUID,
+        token: str | None,
+        now: datetime | None = None,
+        generation: int = 0,
+    ) -> bool:
+        """True if `token` was issued for `booking_id` with this secret, for its current
+        `generation`, and has not expired."""
+        if not token or token.count(".") not in (1, 2):
             return False
-        expiry_text, signature = token.split(".")
-        if not expiry_text.isdigit():
+        parts = token.split(".")
+        expiry_text, signature = parts[0], parts[-1]
+        given = parts[1] if len(parts) == 3 else "0"
+        if not expiry_text.isdigit() or not given.isdigit() or int(given) != generation:
             return False
+        if len(parts) == 3 and generation == 0:
+            return False  # generation 0 has one form only
         expiry = int(expiry_text)
-        if not hmac.compare_digest(self._signature(booking_id, expiry), signature):
+        expected = self._signature(booking_id, expiry, generation)
+        if not hmac.compare_digest(expected, signature):
             return False
         return (now or self.clock()).timestamp() < expiry
 
@@ -91,7 +110,19 @@ class ManageTokens:
         expiry_text = token.split(".", 1)[0]
         return datetime.fromtimestamp(int(expiry_text), UTC) if expiry_text.isdigit() else None
 
-    def _signature(self, booking_id: UUID, expiry: int) -> str:
+    def _signature(self, booking_id: UUID, expiry: int, generation: int = 0) -> str:
         message = booking_id.bytes + expiry.to_bytes(8, "big")
+        if generation:
+            message += b"g" + generation.to_bytes(4, "big")
         digest = hmac.new(self.secret.encode(), message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def fingerprint(token: str) -> str:
+    """Names a token in the audit trail without revealing it: 12 hex digits of its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def citizen_actor(token: str | None) -> str:
+    """Who acted, as the events record it: the citizen holding this manage token."""
+    return f"citizen:{fingerprint(token)}" if token else "citizen"

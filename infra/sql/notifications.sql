@@ -120,3 +120,8 @@ ALTER TABLE sms_outbox ALTER COLUMN phone DROP NOT NULL;
 ALTER TABLE sms_outbox ALTER COLUMN body DROP NOT NULL;
 CREATE INDEX IF NOT EXISTS notification_booking_subject
     ON notification_booking (municipality, subject_id) WHERE subject_id IS NOT NULL;
+
+-- Added with `booking.manage_tokens_revoked`: the links in later messages carry the booking's
+-- current generation; links of earlier generations were revoked.
+ALTER TABLE notification_booking
+    ADD COLUMN IF NOT EXISTS manage_generation integer NOT NULL DEFAULT 0;

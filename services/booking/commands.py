@@ -51,11 +51,17 @@ class BookTime(Command):
         max_length=500,
         description="Staff only: book today's acute seats, with the reason",
     )
+    by: str | None = Field(
+        default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
+    )
 
 
 class RescheduleBooking(Command):
     booking_id: UUID
     starts_at: AwareDatetime
+    by: str | None = Field(
+        default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
+    )
 
 
 class CancelBooking(Command):
@@ -128,16 +134,25 @@ class ReleaseHold(Command):
 
 class JoinWaitlist(Command):
     booking_id: UUID
+    by: str | None = Field(
+        default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
+    )
 
 
 class LeaveWaitlist(Command):
     booking_id: UUID
+    by: str | None = Field(
+        default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
+    )
 
 
 class AcceptOffer(Command):
     """Takes the earlier time the waitlist offered; the booking moves there."""
 
     booking_id: UUID
+    by: str | None = Field(
+        default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
+    )
 
 
 class AnswerSurvey(Command):
@@ -145,3 +160,10 @@ class AnswerSurvey(Command):
     satisfied_with_booking: bool = Field(description="Satisfied with having to book a time")
     easy_to_find_time: bool = Field(description="It was easy to find a time")
     score: int | None = Field(default=None, ge=1, le=5)
+    by: str | None = Field(
+        default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
+    )
+
+
+class RevokeManageTokens(StaffCommand):
+    """Every manage link of the booking issued so far stops working; a new one is issued."""

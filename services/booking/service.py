@@ -27,6 +27,7 @@ from services.booking.domain.errors import Conflict, Invalid, NotFound
 from services.booking.entrypoints.audit_http import audit_router
 from services.booking.entrypoints.citizen_http import citizen_router
 from services.booking.entrypoints.http import booking_router
+from services.booking.entrypoints.manage_access import manage_links_router
 from services.booking.entrypoints.nats_commands import register_command_handlers
 from services.booking.entrypoints.staff_http import staff_router
 from services.booking.settings import BookingSettings
@@ -76,6 +77,9 @@ class BookingService:
         )
         router.include_router(staff_router(self.app, self.settings.staff_tokens))
         router.include_router(audit_router(self.pool, self.settings.staff_tokens))
+        router.include_router(
+            manage_links_router(self.app, self.tokens, self.settings.staff_tokens)
+        )
         return router
 
     def relay(self) -> Relay:

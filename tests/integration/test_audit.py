@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from infra.manage_token import fingerprint
 from infra.staff_tokens import Role
 from services.booking.service import BookingService
 from tests.booking_world import MUNICIPALITY, STAFF, booking_body, seed_world, staff_headers
@@ -86,3 +87,52 @@ async def test_only_the_municipalitys_booking_staff_see_its_trail(
     assert (await api.get(url)).status_code == 401
     forged = await api.get(url, headers={"Authorization": "Bearer not.a.token"})
     assert forged.status_code == 401
+
+
+async def test_revoked_manage_links_stop_working_and_the_trail_names_each_token(
+    running_booking: BookingService, api: httpx.AsyncClient
+) -> None:
+    await asyncio.to_thread(seed_world, running_booking.app, 2)
+    booked = await api.post(
+        f"{BASE}/bookings",
+        json=booking_body(phone="20 30 77 68"),
+        headers={"Idempotency-Key": "audit-3"},
+    )
+    body = booked.json()
+    booking_id, old_token = body["booking_id"], body["manage_token"]
+    joined = await api.post(
+        f"/api/v1/bookings/{booking_id}/waitlist", headers={"X-Manage-Token": old_token}
+    )
+    assert joined.status_code == 200, joined.text
+
+    revoke = f"{BASE}/bookings/{booking_id}/manage-tokens/revoke"
+    assert (await api.post(revoke, headers=staff_headers(role=Role.REPORTING))).status_code == 403
+    foreign = await api.post(
+        f"/api/v1/municipalities/herning/bookings/{booking_id}/manage-tokens/revoke",
+        headers=staff_headers("herning"),
+    )
+    assert foreign.status_code == 404
+    revoked = await api.post(revoke, headers=staff_headers(account="mette"))
+    assert revoked.status_code == 200, revoked.text
+    new_token = revoked.json()["manage_token"]
+    assert revoked.json()["manage_path"] == f"/manage/{booking_id}?token={new_token}"
+
+    old = await api.get(f"/api/v1/bookings/{booking_id}", headers={"X-Manage-Token": old_token})
+    assert old.status_code == 404  # as for a booking that does not exist
+    left = await api.delete(
+        f"/api/v1/bookings/{booking_id}/waitlist", headers={"X-Manage-Token": old_token}
+    )
+    assert left.status_code == 404
+    new = await api.delete(
+        f"/api/v1/bookings/{booking_id}/waitlist", headers={"X-Manage-Token": new_token}
+    )
+    assert new.status_code == 200, new.text
+
+    entries = await trail(api, booking_id, 4)
+    assert [(e["action"], e["actor_kind"], e["actor"]) for e in entries] == [
+        ("booked", "citizen", "citizen"),
+        ("waitlisted", "citizen", f"citizen:{fingerprint(old_token)}"),
+        ("manage_tokens_revoked", "staff", "mette"),
+        ("left_waitlist", "citizen", f"citizen:{fingerprint(new_token)}"),
+    ]
+    assert entries[2]["detail"]["generation"] == 1

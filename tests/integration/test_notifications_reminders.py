@@ -16,7 +16,13 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from events import Envelope, EventData, encode
-from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, Channel
+from events.booking import (
+    BookingBooked,
+    BookingCancelled,
+    BookingManageTokensRevoked,
+    BookingRescheduled,
+    Channel,
+)
 from services.notifications.adapters.sms import read_outbox
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
@@ -302,3 +308,33 @@ async def test_reminder_lead_is_set_per_municipality_and_quiet_hours_hold_it_unt
 
     assert due_at == due
     assert at_due == before_eight == ["confirmation:1"]
+
+
+async def test_a_revocation_rewrites_the_pending_reminder_with_the_new_link(
+    js: JetStreamContext, nc: NatsClient, database_url: str
+) -> None:
+    booking_id = uuid.uuid4()
+    clock = Clock(BOOKED_AT + timedelta(hours=3))
+    revoked = BookingManageTokensRevoked(
+        service="pas", starts_at=STARTS_AT, generation=1, by="mette", revoked_at=clock.now
+    )
+    last = await publish(
+        js, booked(booking_id), envelope(revoked, booking_id, 2, clock.now, "slagelse")
+    )
+
+    async with running(database_url, nc, clock) as service:
+        await projected(service, last)
+        clock.now = REMINDER_DUE
+        await eventually(lambda: sent_kinds_are(service.pool, "confirmation:1", "reminder:2"))
+        [_, reminder] = await read_outbox(service.pool)
+        statuses = await service.pool.fetch(
+            "SELECT booking_version, status FROM sms_message WHERE kind = 'reminder' "
+            "ORDER BY booking_version"
+        )
+
+    tokens = NotificationsSettings().manage_tokens()
+    new = tokens.issue(booking_id, appointment_at=STARTS_AT, generation=1)
+    old = tokens.issue(booking_id, appointment_at=STARTS_AT)
+    assert reminder.body.endswith(f"/manage/{booking_id}?token={new}")
+    assert old not in reminder.body
+    assert [tuple(row) for row in statuses] == [(1, "cancelled"), (2, "sent")]

@@ -26,6 +26,7 @@ DETAIL_FIELDS = (
     "outcome",
     "bulk",
     "acute",
+    "generation",
 )
 CITIZEN = "citizen"
 
@@ -45,7 +46,7 @@ def actor_of(event: Envelope[Any]) -> tuple[str, str]:
         return "citizen", by
     if by == "system" or by.startswith("system:"):
         return "system", by
-    return "staff", by
+    return "staff", by.removeprefix("staff:")
 
 
 def detail_of(event: Envelope[Any]) -> dict[str, Any]:

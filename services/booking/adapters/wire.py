@@ -36,6 +36,7 @@ WIRE_TYPES: dict[str, str] = {
     "Booking.WaitlistOfferExpired": "booking.waitlist_offer_expired",
     "Booking.LeftWaitlist": "booking.left_waitlist",
     "Booking.SurveyAnswered": "booking.survey_answered",
+    "Booking.ManageTokensRevoked": "booking.manage_tokens_revoked",
     "WaitingGuarantee.Breached": "guarantee.breached",
     "WaitingGuarantee.Restored": "guarantee.restored",
     "CitizenBookings.Erased": "citizen.erased",

@@ -52,6 +52,9 @@ class CitizenCommands(PersonalDataCommands):
             command.municipality, command.site, local_date(command.starts_at)
         )
         hold_id = hold_id_for(day_id)
+        self._refuse_when_full(
+            command.municipality, command.site, command.service, command.starts_at, hold_id
+        )
 
         def attempt() -> tuple[str, SiteDay]:
             day = self._open_day_for(
@@ -87,6 +90,11 @@ class CitizenCommands(PersonalDataCommands):
             command.municipality, command.site, local_date(command.starts_at)
         )
         try:
+            if command.acute_reason is None and command.hold_id is None:
+                self._refuse_when_full(
+                    command.municipality, command.site, command.service, command.starts_at,
+                    str(booking_id),
+                )  # fmt: skip
             with self._serialised(day_id):
                 return self._retry_conflicts(lambda: self._book(command, booking_id))
         except BookingError:
@@ -155,6 +163,7 @@ class CitizenCommands(PersonalDataCommands):
             channel=command.channel.value,
             booked_at=now,
             acute_reason=command.acute_reason,
+            by=command.by,
         )
         self.save(booking, day, citizen)
         return booking
@@ -181,10 +190,15 @@ class CitizenCommands(PersonalDataCommands):
     # changing a booking
 
     def reschedule(self, command: RescheduleBooking) -> Booking:
-        return self._move(command.booking_id, command.starts_at, hold_id=None)
+        return self._move(command.booking_id, command.starts_at, hold_id=None, by=command.by)
 
     def _move(
-        self, booking_id: UUID, starts_at: datetime, hold_id: str | None, left: str | None = None
+        self,
+        booking_id: UUID,
+        starts_at: datetime,
+        hold_id: str | None,
+        left: str | None = None,
+        by: str | None = None,
     ) -> Booking:
         """Moves a booking to another time, its new seat and old seat saved with it."""
 
@@ -208,9 +222,9 @@ class CitizenCommands(PersonalDataCommands):
             )
             old_day.release_seat(booking.starts_at, str(booking.id))
             new_slot = new_day.slot(starts_at)
-            booking.reschedule(new_slot.starts_at, new_slot.ends_at, self.clock())
+            booking.reschedule(new_slot.starts_at, new_slot.ends_at, self.clock(), by)
             if left is not None and booking.waitlisted:
-                booking.leave_waitlist(left, self.clock())
+                booking.leave_waitlist(left, self.clock(), by)
             self.save(booking, old_day, *(() if same_day else (new_day,)))
             if booking.subject_id is not None:  # retention runs from the latest appointment
                 self.personal_data.extend(booking.subject_id, booking.starts_at)
@@ -256,7 +270,7 @@ class CitizenCommands(PersonalDataCommands):
     def join_waitlist(self, command: JoinWaitlist) -> Booking:
         def attempt() -> Booking:
             booking = self.get_booking(command.booking_id)
-            booking.join_waitlist(self.clock())
+            booking.join_waitlist(self.clock(), command.by)
             self.save(booking)
             return booking
 
@@ -266,7 +280,7 @@ class CitizenCommands(PersonalDataCommands):
         def attempt() -> Booking:
             booking = self.get_booking(command.booking_id)
             offer = booking.offer
-            booking.leave_waitlist("withdrawn", self.clock())
+            booking.leave_waitlist("withdrawn", self.clock(), command.by)
             changed: list[Aggregate] = [booking]
             if offer is not None:
                 day = self.get_site_day(
@@ -284,7 +298,7 @@ class CitizenCommands(PersonalDataCommands):
         offer = booking.current_offer(self.clock())
         day_id = SiteDay.create_id(booking.municipality, booking.site, local_date(offer.starts_at))
         return self._move(
-            booking.id, offer.starts_at, waitlist_hold(booking.id, day_id), "accepted"
+            booking.id, offer.starts_at, waitlist_hold(booking.id, day_id), "accepted", command.by
         )
 
     def _offered_day(self, booking: Booking, starts_at: datetime, day: SiteDay) -> SiteDay:
@@ -302,6 +316,7 @@ class CitizenCommands(PersonalDataCommands):
                 command.easy_to_find_time,
                 command.score,
                 self.clock(),
+                command.by,
             )
             self.save(booking)
             return booking

@@ -16,6 +16,7 @@ from services.booking.commands import (
     CompleteVisit,
     PreAssess,
     RecordNoShow,
+    RevokeManageTokens,
     StaffCommand,
     StartVisit,
 )
@@ -27,7 +28,7 @@ EPSILON = timedelta(microseconds=1)  # turns the inclusive "to" time into an exc
 
 
 class StaffCommands(PersonalDataCommands):
-    def _staff_change(self, command: StaffCommand, change: Callable[[Booking], None]) -> Booking:
+    def _staff_change(self, command: StaffCommand, change: Callable[[Booking], object]) -> Booking:
         """A lifecycle step that moves no seat: get → decide → save."""
 
         def attempt() -> Booking:
@@ -49,6 +50,13 @@ class StaffCommands(PersonalDataCommands):
 
     def record_no_show(self, command: RecordNoShow) -> Booking:
         return self._staff_change(command, lambda b: b.record_no_show(command.by, self.clock()))
+
+    def revoke_manage_tokens(self, command: RevokeManageTokens) -> Booking:
+        """Every manage link of the booking stops working; the booking's new generation is what
+        links issued from now on carry."""
+        return self._staff_change(
+            command, lambda b: b.revoke_manage_tokens(command.by, self.clock())
+        )
 
     def pre_assess(self, command: PreAssess) -> Booking:
         """Documents fine or missing; or solved online, which frees the seat with no visit."""

@@ -81,6 +81,7 @@ class Booking(Aggregate):
         citizen_name: str | None
         phone: str | None
         acute_reason: str | None
+        by: str | None = None  # who booked; absent from events stored before it was recorded
 
         class_version = 3
 
@@ -102,6 +103,7 @@ class Booking(Aggregate):
         citizen_name: str,
         phone: str,
         acute_reason: str | None = None,
+        by: str | None = None,
         **facts: Any,
     ) -> Booking:
         """A new booking with an id the caller chose (derived from an idempotency key); who the
@@ -118,6 +120,7 @@ class Booking(Aggregate):
             citizen_name=None,
             phone=None,
             acute_reason=None,
+            by=by,
             **facts,
         )
 
@@ -140,6 +143,7 @@ class Booking(Aggregate):
         citizen_name: str | None,
         phone: str | None,
         acute_reason: str | None,
+        by: str | None = None,
     ) -> None:
         self.municipality = municipality
         self.site = site
@@ -164,6 +168,7 @@ class Booking(Aggregate):
         self.waitlisted = False
         self.offer: Offer | None = None
         self.survey_answered = False
+        self.manage_generation = 0  # manage links issued before a revocation stop working
 
     def _require(self, allowed: tuple[Status, ...], action: str) -> None:
         if self.status not in allowed:
@@ -203,7 +208,9 @@ class Booking(Aggregate):
             "personal": sealed.ciphertext,
         }
 
-    def reschedule(self, starts_at: datetime, ends_at: datetime, at: datetime) -> None:
+    def reschedule(
+        self, starts_at: datetime, ends_at: datetime, at: datetime, by: str | None = None
+    ) -> None:
         self._require_active()
         if starts_at == self.starts_at:
             raise Conflict(f"booking {self.id} is already at {starts_at.isoformat()}")
@@ -215,6 +222,7 @@ class Booking(Aggregate):
             starts_at=starts_at,
             ends_at=ends_at,
             rescheduled_at=at,
+            by=by,
         )
 
     @event("Rescheduled")
@@ -227,6 +235,7 @@ class Booking(Aggregate):
         starts_at: datetime,
         ends_at: datetime,
         rescheduled_at: datetime,
+        by: str | None = None,
     ) -> None:
         self.starts_at = starts_at
         self.ends_at = ends_at
@@ -375,11 +384,11 @@ class Booking(Aggregate):
 
     # the waitlist: keep this booking, but take an earlier time if one frees up
 
-    def join_waitlist(self, at: datetime) -> None:
+    def join_waitlist(self, at: datetime, by: str | None = None) -> None:
         self._require_active()
         if self.waitlisted:
             raise Conflict(f"booking {self.id} is already on the waitlist")
-        self._waitlisted(**self._facts(), waitlisted_at=at)
+        self._waitlisted(**self._facts(), waitlisted_at=at, by=by)
 
     @event("Waitlisted")
     def _waitlisted(
@@ -389,6 +398,7 @@ class Booking(Aggregate):
         service: str,
         starts_at: datetime,
         waitlisted_at: datetime,
+        by: str | None = None,
     ) -> None:
         self.waitlisted = True
 
@@ -454,10 +464,10 @@ class Booking(Aggregate):
     ) -> None:
         self.offer = None
 
-    def leave_waitlist(self, reason: str, at: datetime) -> None:
+    def leave_waitlist(self, reason: str, at: datetime, by: str | None = None) -> None:
         if not self.waitlisted:
             raise Conflict(f"booking {self.id} is not on the waitlist")
-        self._left_waitlist(**self._facts(), reason=reason, left_at=at)
+        self._left_waitlist(**self._facts(), reason=reason, left_at=at, by=by)
 
     @event("LeftWaitlist")
     def _left_waitlist(
@@ -468,6 +478,7 @@ class Booking(Aggregate):
         starts_at: datetime,
         reason: str,
         left_at: datetime,
+        by: str | None = None,
     ) -> None:
         self.waitlisted = False
         self.offer = None
@@ -475,7 +486,12 @@ class Booking(Aggregate):
     # the survey after the visit (seeds/002)
 
     def answer_survey(
-        self, satisfied_with_booking: bool, easy_to_find_time: bool, score: int | None, at: datetime
+        self,
+        satisfied_with_booking: bool,
+        easy_to_find_time: bool,
+        score: int | None,
+        at: datetime,
+        by: str | None = None,
     ) -> None:
         self._require((Status.completed,), "asked about a visit that has not happened")
         if self.survey_answered:
@@ -486,6 +502,7 @@ class Booking(Aggregate):
             easy_to_find_time=easy_to_find_time,
             score=score,
             answered_at=at,
+            by=by,
         )
 
     @event("SurveyAnswered")
@@ -499,5 +516,29 @@ class Booking(Aggregate):
         easy_to_find_time: bool,
         score: int | None,
         answered_at: datetime,
+        by: str | None = None,
     ) -> None:
         self.survey_answered = True
+
+    # the citizen's manage links
+
+    def revoke_manage_tokens(self, by: str, at: datetime) -> int:
+        """Every manage link issued so far stops working; returns the new generation, which
+        the links issued from now on carry."""
+        self._manage_tokens_revoked(
+            **self._facts(), generation=self.manage_generation + 1, by=by, revoked_at=at
+        )
+        return self.manage_generation
+
+    @event("ManageTokensRevoked")
+    def _manage_tokens_revoked(
+        self,
+        municipality: str,
+        site: str,
+        service: str,
+        starts_at: datetime,
+        generation: int,
+        by: str,
+        revoked_at: datetime,
+    ) -> None:
+        self.manage_generation = generation

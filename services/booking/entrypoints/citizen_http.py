@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Header, HTTPException, Path, Response
+from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import JSONResponse
 
-from infra.manage_token import ManageTokens
+from infra.manage_token import ManageTokens, citizen_actor
 from services.booking.application import BookingApplication
 from services.booking.commands import (
     HOLD_ID,
@@ -25,6 +25,7 @@ from services.booking.commands import (
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import SlotFull
 from services.booking.entrypoints.alternatives import alternative_times
+from services.booking.entrypoints.manage_access import owned_by_token
 from services.booking.entrypoints.schemas import (
     BookingView,
     HoldRequest,
@@ -43,9 +44,9 @@ def citizen_router(
     router = APIRouter(prefix="/api/v1", tags=["booking"])
 
     async def owned(booking_id: UUID, token: str | None) -> Booking:
-        if not tokens.valid(booking_id, token):
-            raise HTTPException(404, f"no booking {booking_id}")  # never reveal existence
-        return await asyncio.to_thread(app.get_booking, booking_id)
+        """The booking, if `token` is a current manage token of it; 404 otherwise, the same
+        for a booking that does not exist (a forged, expired or revoked token reveals nothing)."""
+        return await owned_by_token(app, tokens, booking_id, token)
 
     @router.post(
         "/municipalities/{municipality}/holds",
@@ -85,20 +86,23 @@ def citizen_router(
     async def join_waitlist(booking_id: UUID, x_manage_token: ManageToken = None) -> BookingView:
         """Keep this time, and be offered an earlier one if it frees up."""
         await owned(booking_id, x_manage_token)
-        joined = await asyncio.to_thread(app.join_waitlist, JoinWaitlist(booking_id=booking_id))
+        command = JoinWaitlist(booking_id=booking_id, by=citizen_actor(x_manage_token))
+        joined = await asyncio.to_thread(app.join_waitlist, command)
         return BookingView.of(joined)
 
     @router.delete("/bookings/{booking_id}/waitlist", response_model=BookingView)
     async def leave_waitlist(booking_id: UUID, x_manage_token: ManageToken = None) -> BookingView:
         await owned(booking_id, x_manage_token)
-        left = await asyncio.to_thread(app.leave_waitlist, LeaveWaitlist(booking_id=booking_id))
+        command = LeaveWaitlist(booking_id=booking_id, by=citizen_actor(x_manage_token))
+        left = await asyncio.to_thread(app.leave_waitlist, command)
         return BookingView.of(left)
 
     @router.post("/bookings/{booking_id}/waitlist/accept", response_model=BookingView)
     async def accept_offer(booking_id: UUID, x_manage_token: ManageToken = None) -> BookingView:
         """Takes the earlier time offered from the waitlist; the booking moves there."""
         await owned(booking_id, x_manage_token)
-        moved = await asyncio.to_thread(app.accept_offer, AcceptOffer(booking_id=booking_id))
+        command = AcceptOffer(booking_id=booking_id, by=citizen_actor(x_manage_token))
+        moved = await asyncio.to_thread(app.accept_offer, command)
         return BookingView.of(moved)
 
     @router.post("/bookings/{booking_id}/survey", response_model=BookingView)
@@ -110,7 +114,11 @@ def citizen_router(
     ) -> BookingView:
         """The satisfaction survey after a completed visit; the SMS link carries the token."""
         await owned(booking_id, x_manage_token or token)
-        command = AnswerSurvey(booking_id=booking_id, **answer.model_dump())
+        command = AnswerSurvey(
+            booking_id=booking_id,
+            by=citizen_actor(x_manage_token or token),
+            **answer.model_dump(),
+        )
         return BookingView.of(await asyncio.to_thread(app.answer_survey, command))
 
     return router

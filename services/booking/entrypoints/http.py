@@ -13,13 +13,14 @@ from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter
 
-from infra.manage_token import ManageTokens
+from infra.manage_token import ManageTokens, citizen_actor
 from services.booking.adapters.availability import KnownMunicipalities, free_times
 from services.booking.application import BookingApplication
 from services.booking.commands import BookTime, CancelBooking, RescheduleBooking
 from services.booking.domain.errors import SlotFull
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.entrypoints.alternatives import alternative_times
+from services.booking.entrypoints.manage_access import owned_by_token
 from services.booking.entrypoints.schemas import (
     BookingCreated,
     BookingRequest,
@@ -46,9 +47,7 @@ def booking_router(
         return await alternative_times(app, pool, municipality, site, service, near, horizon_days)
 
     async def owned_booking(booking_id: UUID, token: str | None) -> Any:
-        if not tokens.valid(booking_id, token):
-            raise HTTPException(404, f"no booking {booking_id}")  # never reveal existence
-        return await asyncio.to_thread(app.get_booking, booking_id)
+        return await owned_by_token(app, tokens, booking_id, token)
 
     @router.get("/municipalities/{municipality}/services", response_model=list[ServiceView])
     async def list_services(municipality: str) -> list[ServiceView]:
@@ -133,7 +132,11 @@ def booking_router(
         try:
             moved = await asyncio.to_thread(
                 app.reschedule,
-                RescheduleBooking(booking_id=booking_id, starts_at=request.starts_at),
+                RescheduleBooking(
+                    booking_id=booking_id,
+                    starts_at=request.starts_at,
+                    by=citizen_actor(x_manage_token),
+                ),
             )
         except SlotFull as full:
             taken = TimeTaken(
@@ -152,7 +155,11 @@ def booking_router(
         await owned_booking(booking_id, x_manage_token)
         cancelled = await asyncio.to_thread(
             app.cancel,
-            CancelBooking(booking_id=booking_id, reason=request.reason, cancelled_by="citizen"),
+            CancelBooking(
+                booking_id=booking_id,
+                reason=request.reason,
+                cancelled_by=citizen_actor(x_manage_token),
+            ),
         )
         return BookingView.of(cancelled)
 

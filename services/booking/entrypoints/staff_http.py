@@ -222,7 +222,10 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
     ) -> StaffBookingView:
         """Books for a citizen who is not digital (phone, counter), or an acute same-day time."""
         command = BookTime(
-            municipality=municipality, idempotency_key=idempotency_key, **request.model_dump()
+            municipality=municipality,
+            idempotency_key=idempotency_key,
+            by=account,
+            **request.model_dump(),
         )
         return await shown(lambda: app.book(command))
 

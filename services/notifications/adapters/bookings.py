@@ -22,10 +22,10 @@ async def save(connection: asyncpg.Connection, booking: Booking) -> None:
     never undoes a later change)."""
     await connection.execute(
         "INSERT INTO notification_booking (booking_id, municipality, version, citizen_name, "
-        "phone, service_name, site_name, documents, starts_at, subject_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "phone, service_name, site_name, documents, starts_at, subject_id, manage_generation) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (booking_id) DO UPDATE SET version = EXCLUDED.version, "
-        "starts_at = EXCLUDED.starts_at "
+        "starts_at = EXCLUDED.starts_at, manage_generation = EXCLUDED.manage_generation "
         "WHERE notification_booking.version < EXCLUDED.version",
         booking.booking_id,
         booking.municipality,
@@ -37,6 +37,7 @@ async def save(connection: asyncpg.Connection, booking: Booking) -> None:
         list(booking.documents),
         booking.starts_at,
         booking.subject_id,
+        booking.manage_generation,
     )
 
 

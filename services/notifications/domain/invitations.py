@@ -24,7 +24,7 @@ def waitlist_offer(booking: Booking, event: Envelope[BookingWaitlistOffered], li
         offered_when=danish_when(offer.offered_starts_at),
         deadline=danish_when(offer.hold_expires_at),
         when=danish_when(booking.starts_at),
-        manage_url=links.manage(booking.booking_id, booking.starts_at),
+        manage_url=links.manage(booking.booking_id, booking.starts_at, booking.manage_generation),
     )
     sms = sms_about(
         booking, MessageKind.waitlist_offer, event.aggregate_version, body, event.occurred_at

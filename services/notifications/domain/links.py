@@ -23,9 +23,10 @@ class Links:
         """Where a new time is booked."""
         return self.public_base_url.rstrip("/")
 
-    def manage(self, booking_id: UUID, appointment_at: datetime) -> str:
-        """See, move or cancel the booking; valid until a grace period after the appointment."""
-        token = self.tokens.issue(booking_id, appointment_at=appointment_at)
+    def manage(self, booking_id: UUID, appointment_at: datetime, generation: int = 0) -> str:
+        """See, move or cancel the booking; valid until a grace period after the appointment,
+        or until staff revoke the booking's links (`generation` counts the revocations)."""
+        token = self.tokens.issue(booking_id, appointment_at=appointment_at, generation=generation)
         return f"{self.booking_page}/manage/{booking_id}?token={token}"
 
     def survey(self, booking_id: UUID, invited_at: datetime) -> str:

@@ -15,7 +15,8 @@ from services.notifications.domain import templates
 from services.notifications.domain.danish import danish_list, danish_when
 from services.notifications.domain.links import Links
 
-CITIZEN = "citizen"  # `BookingCancelled.cancelled_by` when the citizen cancelled
+# `BookingCancelled.cancelled_by` when the citizen cancelled (`citizen:<token fingerprint>`)
+CITIZEN = "citizen"
 
 
 class MessageKind(StrEnum):
@@ -78,6 +79,7 @@ class Booking:
     documents: tuple[str, ...]
     starts_at: datetime
     subject_id: UUID | None = None  # the citizen's pseudonym; None before sealing
+    manage_generation: int = 0  # links carry it; earlier ones were revoked
 
     @classmethod
     def from_booked(
@@ -139,7 +141,7 @@ def reschedule_notice(booking: Booking, event: Envelope[BookingRescheduled], lin
         service_name=booking.service_name,
         site_name=booking.site_name,
         when=danish_when(booking.starts_at),
-        manage_url=links.manage(booking.booking_id, booking.starts_at),
+        manage_url=links.manage(booking.booking_id, booking.starts_at, booking.manage_generation),
     )
     return sms_about(
         booking, MessageKind.rescheduled, event.aggregate_version, body, event.occurred_at
@@ -157,7 +159,7 @@ def cancellation_notice(
     the sealed reason opened to (events from before sealing carry it in plaintext)."""
     cancelled = event.data
     reason = (personal or {"reason": cancelled.reason}).get("reason") or ""
-    if cancelled.cancelled_by == CITIZEN:
+    if cancelled.cancelled_by == CITIZEN or cancelled.cancelled_by.startswith(f"{CITIZEN}:"):
         return None
     template = templates.BULK_CANCELLED if cancelled.bulk else templates.CANCELLED_BY_STAFF
     body = template.substitute(
@@ -186,7 +188,7 @@ def _about(template: Template, booking: Booking, links: Links) -> str:
         service_name=booking.service_name,
         when=danish_when(booking.starts_at),
         documents_line=documents_line,
-        manage_url=links.manage(booking.booking_id, booking.starts_at),
+        manage_url=links.manage(booking.booking_id, booking.starts_at, booking.manage_generation),
     )
 
 

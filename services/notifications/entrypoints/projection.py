@@ -4,7 +4,7 @@ a citizen's name, number and messages when the citizen is erased."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from events.booking import (
     BookingBooked,
     BookingCancelled,
     BookingCompleted,
+    BookingManageTokensRevoked,
     BookingRescheduled,
     BookingWaitlistOffered,
 )
@@ -46,6 +47,7 @@ EVENTS = (
     BookingCancelled,
     BookingWaitlistOffered,
     BookingCompleted,
+    BookingManageTokensRevoked,
     CitizenErased,
 )
 
@@ -84,8 +86,28 @@ class NotificationsProjection:
             periods = self.survey_periods(event.municipality)
             if booking is not None:
                 await self.add(connection, survey_invitation(booking, event, self.links, periods))
+        elif isinstance(event.data, BookingManageTokensRevoked):
+            await self.links_revoked(connection, event)
         elif isinstance(event.data, CitizenErased):
             await bookings.forget_citizen(connection, event.municipality, event.data.subject_id)
+
+    async def links_revoked(
+        self, connection: asyncpg.Connection, event: Envelope[BookingManageTokensRevoked]
+    ) -> None:
+        """Later messages carry the booking's new links: the pending reminder, written with a
+        link that no longer works, is written again."""
+        booking = await bookings.get(connection, event.municipality, event.aggregate_id)
+        if booking is None or booking.version >= event.aggregate_version:
+            return
+        renewed = replace(
+            booking, version=event.aggregate_version, manage_generation=event.data.generation
+        )
+        await bookings.save(connection, renewed)
+        pending = await cancel_pending(
+            connection, renewed.booking_id, MessageKind.reminder, event.aggregate_version
+        )
+        if pending:  # a reminder already sent is not sent again
+            await self.schedule_reminder(connection, renewed, event)
 
     async def opened(
         self, connection: asyncpg.Connection, sealed: Sealed | None
