@@ -8,6 +8,7 @@ from uuid import UUID
 
 from events.booking import PreAssessment
 from services.booking.application.base import local_date
+from services.booking.application.citizen import waitlist_hold
 from services.booking.application.personal_data import PersonalDataCommands
 from services.booking.commands import (
     CancelByStaff,
@@ -20,7 +21,7 @@ from services.booking.commands import (
     StaffCommand,
     StartVisit,
 )
-from services.booking.domain.booking import Booking
+from services.booking.domain.booking import Booking, Offer
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.domain.schedule import SiteDay
 
@@ -93,13 +94,27 @@ class StaffCommands(PersonalDataCommands):
             day = self.get_site_day(
                 booking.municipality, booking.site, local_date(booking.starts_at)
             )
+            offer = booking.offer
             change(booking)
             day.release_seat(booking.starts_at, str(booking.id))
-            self.save(booking, day)
+            self.save(booking, day, *self._release_offer(booking, offer, day))
             return booking
 
         with self._serialised(day_id):
             return self._retry_conflicts(attempt)
+
+    def _release_offer(self, booking: Booking, offer: Offer | None, day: SiteDay) -> list[SiteDay]:
+        """The earlier time held for a waiting booking goes back to everyone when the booking
+        ends, as when the citizen cancels; returns the other day to save with it, if any."""
+        if offer is None:
+            return []
+        offered = (
+            day
+            if local_date(offer.starts_at) == day.date
+            else self.get_site_day(booking.municipality, booking.site, local_date(offer.starts_at))
+        )
+        released = offered.release_hold(waitlist_hold(booking.id, offered.id), "released")
+        return [offered] if released and offered is not day else []
 
     def cancel_site_day(self, command: CancelSiteDay) -> list[Booking]:
         """Closes the site for the window and cancels every booking in it, all in one atomic
@@ -113,19 +128,23 @@ class StaffCommands(PersonalDataCommands):
             now = self.clock()
             closing = day.close(closed_from, closed_until, command.reason, command.by, now)
             cancelled = []
+            offered_days: dict[UUID, SiteDay] = {}
             for slot in closing:
                 for holder in sorted(slot.holders | slot.acute_holders):
                     booking = self.get_booking(UUID(holder))
+                    offer = booking.offer
                     booking.cancel(
                         command.reason, f"staff:{command.by}", now, self.citizen_of(booking),
                         bulk=True,
                     )  # fmt: skip
                     day.release_seat(slot.starts_at, holder)
+                    for offered in self._release_offer(booking, offer, day):
+                        offered_days[offered.id] = offered
                     cancelled.append(booking)
                 for hold in sorted(slot.holds):
                     day.release_hold(hold, "released")
             if closing:
-                self.save(day, *cancelled)
+                self.save(day, *cancelled, *offered_days.values())
             return cancelled
 
         with self._serialised(day_id):
