@@ -28,17 +28,25 @@ async def trail(api: httpx.AsyncClient, booking_id: str, count: int) -> list[dic
     return found
 
 
+async def booked(
+    running_booking: BookingService, api: httpx.AsyncClient, key: str, **body: str
+) -> dict[str, Any]:
+    """A day of times in the world, and one booking made online with `body`'s details."""
+    await asyncio.to_thread(seed_world, running_booking.app, 2)
+    made = await api.post(
+        f"{BASE}/bookings", json=booking_body(**body), headers={"Idempotency-Key": key}
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
 async def test_each_action_names_who_did_it_and_nothing_personal(
     running_booking: BookingService, api: httpx.AsyncClient
 ) -> None:
-    await asyncio.to_thread(seed_world, running_booking.app, 2)
-    booked = await api.post(
-        f"{BASE}/bookings",
-        json=booking_body(citizen_name="Audit Auditsen", phone="20 30 77 66"),
-        headers={"Idempotency-Key": "audit-1"},
+    made = await booked(
+        running_booking, api, "audit-1", citizen_name="Audit Auditsen", phone="20 30 77 66"
     )
-    assert booked.status_code == 201, booked.text
-    booking_id = booked.json()["booking_id"]
+    booking_id = made["booking_id"]
     for action, account in (("check-in", "mette"), ("start", "jens"), ("complete", "jens")):
         done = await api.post(
             f"{BASE}/bookings/{booking_id}/{action}", headers=staff_headers(account=account)
@@ -63,23 +71,14 @@ async def test_each_action_names_who_did_it_and_nothing_personal(
 async def test_only_the_municipalitys_booking_staff_see_its_trail(
     running_booking: BookingService, api: httpx.AsyncClient
 ) -> None:
-    await asyncio.to_thread(seed_world, running_booking.app, 2)
-    booked = await api.post(
-        f"{BASE}/bookings",
-        json=booking_body(phone="20 30 77 67"),
-        headers={"Idempotency-Key": "audit-2"},
-    )
-    body = booked.json()
-    booking_id = body["booking_id"]
+    booking_id = (await booked(running_booking, api, "audit-2", phone="20 30 77 67"))["booking_id"]
     await trail(api, booking_id, 1)
     url = f"{BASE}/bookings/{booking_id}/audit"
     foreign = await api.get(
         f"/api/v1/municipalities/herning/bookings/{booking_id}/audit",
         headers=staff_headers("herning"),
     )
-    assert foreign.status_code == 404, (
-        foreign.text
-    )  # by a guessed id, another municipality sees nothing
+    assert foreign.status_code == 404  # by a guessed id, another municipality sees nothing
     herning_on_slagelse = await api.get(url, headers=staff_headers("herning"))
     assert herning_on_slagelse.status_code == 404
     reporting = await api.get(url, headers=staff_headers(role=Role.REPORTING))
@@ -92,13 +91,7 @@ async def test_only_the_municipalitys_booking_staff_see_its_trail(
 async def test_revoked_manage_links_stop_working_and_the_trail_names_each_token(
     running_booking: BookingService, api: httpx.AsyncClient
 ) -> None:
-    await asyncio.to_thread(seed_world, running_booking.app, 2)
-    booked = await api.post(
-        f"{BASE}/bookings",
-        json=booking_body(phone="20 30 77 68"),
-        headers={"Idempotency-Key": "audit-3"},
-    )
-    body = booked.json()
+    body = await booked(running_booking, api, "audit-3", phone="20 30 77 68")
     booking_id, old_token = body["booking_id"], body["manage_token"]
     joined = await api.post(
         f"/api/v1/bookings/{booking_id}/waitlist", headers={"X-Manage-Token": old_token}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -249,36 +250,35 @@ def test_an_unanswered_offer_lapses_and_frees_the_seat(
     assert waitlist_hold(waiting.id, day.id) not in day.slot(TEN).holds
 
 
-def test_a_booking_staff_cancel_gives_back_the_time_held_for_it(app: BookingApplication) -> None:
+def offered_earlier_time(app: BookingApplication) -> UUID:
+    """A waiting booking at 10:45 that has been offered the 10:00 time another freed."""
     open_day(app, seats=1)
     early = book(app, 0, phone="+4520304101")
     waiting = book(app, 45, phone="+4520304202")
     app.join_waitlist(JoinWaitlist(booking_id=waiting.id))
     app.cancel(CancelBooking(booking_id=early.id))
     assert app.offer_waitlist(waiting.id, TEN)
+    return waiting.id
+
+
+def test_a_booking_staff_cancel_gives_back_the_time_held_for_it(app: BookingApplication) -> None:
+    waiting = offered_earlier_time(app)
     assert seats_left(app) == 0  # held for the waiting booking
-    app.cancel_by_staff(
-        CancelByStaff(municipality=M, booking_id=waiting.id, by="mette", reason="Syg")
-    )
+    app.cancel_by_staff(CancelByStaff(municipality=M, booking_id=waiting, by="mette", reason="Syg"))
     assert seats_left(app) == 1 and seats_left(app, 45) == 1
 
 
 def test_a_bulk_cancellation_gives_back_times_held_for_its_bookings(
     app: BookingApplication,
 ) -> None:
-    open_day(app, seats=1)
-    early = book(app, 0, phone="+4520304101")
-    waiting = book(app, 45, phone="+4520304202")
-    app.join_waitlist(JoinWaitlist(booking_id=waiting.id))
-    app.cancel(CancelBooking(booking_id=early.id))
-    assert app.offer_waitlist(waiting.id, TEN)
+    waiting = offered_earlier_time(app)
     app.cancel_site_day(
         CancelSiteDay(
             municipality=M, site=SITE, day=DAY, from_time=time(10, 30), reason="Lukket", by="mette"
         )
     )
     day = app.get_site_day(M, SITE, DAY)
-    assert waitlist_hold(waiting.id, day.id) not in day.slot(TEN).holds
+    assert waitlist_hold(waiting, day.id) not in day.slot(TEN).holds
     assert seats_left(app) == 1
 
 
