@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -24,6 +25,8 @@ import pytest
 
 from infra.database import drop_database, ensure_database
 from infra.nats_server import free_port
+from infra.staff_tokens import Role, StaffTokens
+from tests.booking_world import STAFF_KEYS
 from tests.conftest import BASE_DATABASE_URL
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -121,6 +124,10 @@ class Demo:
         assert found.status_code == 200, found.text
         return dict(found.json())
 
+    def token(self, role: Role, account: str = "stine") -> str:
+        """A staff token of the municipality in `role`, signed with the demo's keys."""
+        return StaffTokens(STAFF_KEYS).issue(MUNICIPALITY, account, role, timedelta(hours=1))
+
     def staff_step(self, booking_id: str, step: str) -> None:
         """As staff: `check-in`, `start`, `complete`, ... the booking."""
         done = httpx.post(
@@ -188,6 +195,7 @@ def demo() -> Iterator[Demo]:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{http_port}",
         "MANAGE_TOKEN_SECRET": MANAGE_TOKEN_SECRET,
         "SMS_CALLBACK_SECRET": SMS_CALLBACK_SECRET,  # the gateway's delivery receipts
+        "STAFF_TOKENS": json.dumps(STAFF_KEYS),  # so that tests can issue tokens of any role
     }
     env.pop("NATS_URL", None)
     process = subprocess.Popen(

@@ -66,3 +66,18 @@ def test_staff_cancel_a_days_times_in_bulk_with_a_reason(demo: Demo, desk_page: 
     page.get_by_text("1 booking er aflyst").wait_for()
     still_booked = page.locator(f"#booking-{booked['booking_id']} .status.booked")
     assert still_booked.count() == 0
+
+
+def test_a_booking_whose_citizen_was_erased_shows_slettet(demo: Demo, desk_page: Any) -> None:
+    page = desk_page
+    free = wait_for(lambda: demo.free_times(SERVICE, SITE), what="free times")
+    booked = demo.book(SERVICE, SITE, free[0]["starts_at"], "20 30 40 64")
+    for step in ("check-in", "start", "complete"):
+        demo.staff_step(booked["booking_id"], step)
+    demo.staff_step(booked["booking_id"], "erase-citizen")  # the demo's token is an admin's
+
+    staff_login(page, demo)
+    page.goto(f"{demo.base}/staff/{MUNICIPALITY}/sites/{SITE}/days/{day_of(booked['starts_at'])}")
+    row = page.locator(f"#booking-{booked['booking_id']}")
+    assert row.locator("td").nth(1).inner_text().startswith("(slettet)")
+    assert "Karen Jensen" not in row.inner_text()

@@ -4,7 +4,7 @@ call the application in a worker thread, map domain errors to status codes."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from services.booking.entrypoints.schemas import (
     BookingCreated,
     BookingRequest,
     BookingView,
+    CalendarDate,
     CancelRequest,
     FreeTimeView,
     RescheduleRequest,
@@ -67,8 +68,8 @@ def booking_router(
         municipality: str,
         service: str | None = None,
         site: str | None = None,
-        from_: Annotated[date | None, Query(alias="from")] = None,
-        to: date | None = None,
+        from_: Annotated[CalendarDate | None, Query(alias="from")] = None,
+        to: CalendarDate | None = None,
     ) -> Response:
         await known.check(municipality)  # 404 if unknown
         first = from_ or datetime.now(COPENHAGEN).date()

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.booking import Channel
 from events.envelope import SLUG
 from services.booking.commands import PhoneNumber
 from services.booking.domain.booking import Booking
 from services.booking.domain.municipality import Service, Site
+
+
+def _within_the_calendar(value: date) -> date:
+    """Years 1 and 9999 are refused (422): a time there cannot be converted to every zone or
+    moved by a day, which would fail as a 500."""
+    if not 1 < value.year < 9999:
+        raise ValueError("must be between the years 2 and 9998")
+    return value
+
+
+# A date or time a request may name; for the query and path dates of the routes as well.
+CalendarDate = Annotated[date, AfterValidator(_within_the_calendar)]
+CalendarTime = Annotated[AwareDatetime, AfterValidator(_within_the_calendar)]
 
 
 class Body(BaseModel):
@@ -54,7 +68,7 @@ class ServiceView(BaseModel):
 class BookingRequest(Body):
     site: str = Field(pattern=SLUG, examples=["korsoer"])
     service: str = Field(pattern=SLUG, examples=["pas"])
-    starts_at: AwareDatetime = Field(examples=["2026-11-24T09:00:00+01:00"])
+    starts_at: CalendarTime = Field(examples=["2026-11-24T09:00:00+01:00"])
     citizen_name: str = Field(min_length=1, max_length=200)
     phone: PhoneNumber
     channel: Channel = Channel.web
@@ -66,7 +80,7 @@ class BookingRequest(Body):
 
 
 class RescheduleRequest(Body):
-    starts_at: AwareDatetime
+    starts_at: CalendarTime
 
 
 class CancelRequest(Body):
@@ -90,6 +104,9 @@ class BookingView(BaseModel):
         description="An earlier time held for you from the waitlist"
     )
     offer_expires_at: datetime | None
+    survey_answered: bool = Field(
+        default=False, description="The satisfaction survey after the visit is answered"
+    )
 
     @classmethod
     def of(cls, booking: Booking) -> BookingView:
@@ -108,6 +125,7 @@ class BookingView(BaseModel):
             waitlisted=booking.waitlisted,
             offered_starts_at=booking.offer.starts_at if booking.offer else None,
             offer_expires_at=booking.offer.expires_at if booking.offer else None,
+            survey_answered=booking.survey_answered,
         )
 
 
@@ -130,7 +148,7 @@ class TimeTaken(BaseModel):
 class HoldRequest(Body):
     site: str = Field(pattern=SLUG, examples=["korsoer"])
     service: str = Field(pattern=SLUG, examples=["pas"])
-    starts_at: AwareDatetime
+    starts_at: CalendarTime
 
 
 class HoldView(BaseModel):

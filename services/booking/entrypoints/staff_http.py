@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from events.booking import Channel, PreAssessment
 from events.envelope import SLUG
@@ -33,6 +33,8 @@ from services.booking.domain.booking import Booking
 from services.booking.entrypoints.schemas import (
     Body,
     BookingView,
+    CalendarDate,
+    CalendarTime,
     ServiceView,
     SiteView,
 )
@@ -59,7 +61,7 @@ class StaffBookingRequest(Body):
 
     site: str = Field(pattern=SLUG)
     service: str = Field(pattern=SLUG)
-    starts_at: AwareDatetime
+    starts_at: CalendarTime
     citizen_name: str = Field(min_length=1, max_length=200)
     phone: PhoneNumber
     channel: Literal[Channel.phone, Channel.counter, Channel.assisted] = Channel.counter
@@ -153,7 +155,7 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
 
     @router.get("/sites/{site}/days/{day}/bookings", response_model=list[StaffBookingView])
     async def day_view(
-        municipality: str, site: str, day: date, account: str = staff
+        municipality: str, site: str, day: CalendarDate, account: str = staff
     ) -> list[StaffBookingView]:
         return await asyncio.to_thread(
             lambda: [view(b) for b in app.bookings_on(municipality, site, day)]
@@ -205,7 +207,11 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
 
     @router.post("/sites/{site}/days/{day}/cancel-bookings", response_model=BulkCancelled)
     async def bulk_cancel(
-        municipality: str, site: str, day: date, request: BulkCancelRequest, account: str = staff
+        municipality: str,
+        site: str,
+        day: CalendarDate,
+        request: BulkCancelRequest,
+        account: str = staff,
     ) -> BulkCancelled:
         command = CancelSiteDay(
             municipality=municipality, site=site, day=day, by=account, **request.model_dump()

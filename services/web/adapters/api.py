@@ -60,6 +60,8 @@ class Booking(ApiModel):
     phone: str = ""
     manage_token: str | None = None
     acute_reason: str | None = None
+    survey_answered: bool = False
+    personal_data_erased: bool = False  # the name and phone are gone for good (staff views)
 
 
 class FirstFree(ApiModel):

@@ -16,7 +16,7 @@ from events.registry import EVENT_TYPES
 from services.web import danish
 from services.web.adapters.api import Api, ApiError, KeyFigures, StaffAuth
 from services.web.entrypoints.pages import PageRoute, render
-from services.web.entrypoints.staff import staff_auth
+from services.web.entrypoints.staff import reports_only, staff_auth
 from services.web.settings import WebSettings
 
 Day = Annotated[date | None, Query()]
@@ -55,6 +55,7 @@ def dashboard_router(api: Api, settings: WebSettings) -> APIRouter:
             "staff/dashboard.html",
             municipality=municipality,
             account=auth.account,
+            reports_only=reports_only(request),
             figures=figures or KeyFigures(),
             reported=figures is not None,
             services=services,

@@ -1,5 +1,6 @@
 """What every page shares: the Danish templates, and the one place where an API that is
-down, a booking that is not found or a staff login that has run out become a page."""
+down, a booking that is not found, a staff login that has run out or a role that may not use
+a page become a page."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ log = structlog.get_logger()
 
 class LoginRequired(Exception):
     """The staff page needs a (new) staff login for this municipality."""
+
+    def __init__(self, municipality: str) -> None:
+        super().__init__(municipality)
+        self.municipality = municipality
+
+
+class NotAllowed(Exception):
+    """The staff login's role may not use this page (the `reporting` role on a booking page)."""
 
     def __init__(self, municipality: str) -> None:
         super().__init__(municipality)
@@ -60,6 +69,10 @@ def login_url(municipality: str) -> str:
     return f"/staff/{municipality}/login"
 
 
+def not_allowed(request: Request, municipality: str) -> HTMLResponse:
+    return render(request, "error.html", 403, problem="not_allowed", municipality=municipality)
+
+
 class PageRoute(APIRoute):
     """A page route: failures of the APIs behind it are shown as a page, not a traceback."""
 
@@ -72,9 +85,13 @@ class PageRoute(APIRoute):
                 return await handle(request)
             except LoginRequired as needed:
                 return see_other(login_url(needed.municipality))
+            except NotAllowed as refused:
+                return not_allowed(request, refused.municipality)
             except ApiError as refused:
                 if refused.status == 401 and municipality:
                     return see_other(login_url(municipality) + "?udloebet=1")
+                if refused.status == 403 and municipality:
+                    return not_allowed(request, municipality)
                 if refused.status == 404:
                     return render(request, "error.html", 404, problem="not_found")
                 raise

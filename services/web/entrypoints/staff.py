@@ -12,13 +12,17 @@ from fastapi import APIRouter, Form, Request, Response
 
 from services.web import danish
 from services.web.adapters.api import Api, ApiError, StaffAuth
-from services.web.entrypoints.pages import LoginRequired, PageRoute, render, see_other
+from services.web.entrypoints.pages import LoginRequired, NotAllowed, PageRoute, render, see_other
 from services.web.settings import WebSettings
 
 Text = Annotated[str, Form()]
 Optional = Annotated[str, Form()]
 TOKEN_COOKIE = "bs_staff_token"
 ACCOUNT_COOKIE = "bs_staff_account"
+# "reports" when booking refused the login's role (the `reporting` role): the pages then lead
+# to the dashboard and hide the day view. Only what is shown; every API still checks the token.
+ACCESS_COOKIE = "bs_staff_access"
+REPORTS_ONLY = "reports"
 STEPS = ("check-in", "start", "complete", "no-show", "pre-assessment")
 DONE = {*STEPS, "bulk", "booked"}
 ERRORS = {"conflict", "invalid", "reason"}
@@ -30,6 +34,15 @@ def staff_auth(request: Request, municipality: str) -> StaffAuth:
     if not token:
         raise LoginRequired(municipality)
     return StaffAuth(token=token, account=request.cookies.get(ACCOUNT_COOKIE) or "staff")
+
+
+def reports_only(request: Request) -> bool:
+    """The login may read the figures but not the bookings (the `reporting` role)."""
+    return request.cookies.get(ACCESS_COOKIE) == REPORTS_ONLY
+
+
+def dashboard_url(municipality: str) -> str:
+    return f"/staff/{municipality}/dashboard"
 
 
 def day_url(municipality: str, site: str, day: date | str, **flash: str | int) -> str:
@@ -56,10 +69,13 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
     async def login(request: Request, municipality: str, account: Text, token: Text) -> Response:
         auth = StaffAuth(token=token.strip(), account=account.strip() or "staff")
         sites = await api.sites(municipality)
+        access, landing = "bookings", f"/staff/{municipality}"
         try:
             await api.day(municipality, sites[0].id, danish.today(), auth)  # proves the token
         except ApiError as refused:
-            if refused.refuses_credentials:
+            if refused.status == 403:  # a genuine token of ours whose role sees no bookings
+                access, landing = REPORTS_ONLY, dashboard_url(municipality)
+            elif refused.refuses_credentials:
                 return render(
                     request,
                     "staff/login.html",
@@ -68,10 +84,15 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
                     expired=False,
                     failed=True,
                 )
-            if refused.status != 404:  # a 404 of its own: the site is closed today
+            elif refused.status != 404:  # a 404 of its own: the site is closed today
                 raise
-        response = see_other(f"/staff/{municipality}")
-        for name, value in ((TOKEN_COOKIE, auth.token), (ACCOUNT_COOKIE, auth.account)):
+        response = see_other(landing)
+        cookies = (
+            (TOKEN_COOKIE, auth.token),
+            (ACCOUNT_COOKIE, auth.account),
+            (ACCESS_COOKIE, access),
+        )
+        for name, value in cookies:
             response.set_cookie(
                 name,
                 value,
@@ -85,13 +106,15 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
     @router.post("/logout")
     async def logout(municipality: str) -> Response:
         response = see_other(f"/staff/{municipality}/login")
-        for name in (TOKEN_COOKIE, ACCOUNT_COOKIE):
+        for name in (TOKEN_COOKIE, ACCOUNT_COOKIE, ACCESS_COOKIE):
             response.delete_cookie(name, path=f"/staff/{municipality}")
         return response
 
     @router.get("")
     async def start_page(request: Request, municipality: str) -> Response:
         staff_auth(request, municipality)
+        if reports_only(request):
+            return see_other(dashboard_url(municipality))
         sites = await api.sites(municipality)
         return see_other(day_url(municipality, sites[0].id, danish.today()))
 
@@ -122,6 +145,7 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
             "staff/day.html",
             municipality=municipality,
             account=auth.account,
+            reports_only=reports_only(request),
             sites=sites,
             site=next((s for s in sites if s.id == site), None),
             day=day,
@@ -191,6 +215,8 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
         problem: str = "",
     ) -> Response:
         auth = staff_auth(request, municipality)
+        if reports_only(request):
+            raise NotAllowed(municipality)  # booking would refuse the login; say so at once
         services, sites = await api.services(municipality), await api.sites(municipality)
         free = []
         if form.get("service") and form.get("site"):
@@ -208,6 +234,7 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
             status_code,
             municipality=municipality,
             account=auth.account,
+            reports_only=False,
             services=services,
             sites=sites,
             form=form,

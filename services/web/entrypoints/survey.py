@@ -71,6 +71,8 @@ def survey_router(api: Api, settings: WebSettings) -> APIRouter:
             return refused_link(request, token)
         if booking.status != "completed":
             return render(request, "survey/problem.html", 409, problem="not_visited")
+        if booking.survey_answered:  # said before the citizen fills it in again
+            return render(request, "survey/problem.html", 409, problem="answered")
         return form(request, booking, token)
 
     @router.post("/survey/{booking_id}")

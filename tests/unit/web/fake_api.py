@@ -20,6 +20,7 @@ from services.web.settings import WebSettings
 BOOKING_ID = UUID("00000000-0000-4000-8000-000000000001")
 TOKEN = "manage-token"
 STAFF_TOKEN = "staff-token"
+REPORTING_TOKEN = "reporting-token"  # the `reporting` role: figures, never bookings
 FIRST = datetime.combine(today(), datetime.min.time(), COPENHAGEN) + timedelta(days=1, hours=9)
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -105,12 +106,13 @@ class FakeApi:
 
     @staticmethod
     def staff(handler: Handler) -> Handler:
-        def check(request: httpx.Request) -> httpx.Response:
-            if request.headers.get("authorization") != f"Bearer {STAFF_TOKEN}":
-                return ok({"detail": "staff credentials are required"}, 401)
-            return handler(request)
+        """A booking staff route: the reporting role is refused with 403."""
+        return _staff_route(handler, allowed=(STAFF_TOKEN,), refused=(REPORTING_TOKEN,))
 
-        return check
+    @staticmethod
+    def reader(handler: Handler) -> Handler:
+        """A reporting route: staff and the reporting role may read it."""
+        return _staff_route(handler, allowed=(STAFF_TOKEN, REPORTING_TOKEN), refused=())
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -121,6 +123,18 @@ class FakeApi:
 
     def sent(self, method: str, path_end: str) -> list[httpx.Request]:
         return [r for r in self.requests if r.method == method and r.url.path.endswith(path_end)]
+
+
+def _staff_route(handler: Handler, allowed: tuple[str, ...], refused: tuple[str, ...]) -> Handler:
+    def check(request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if token in refused:
+            return ok({"detail": "Forbidden"}, 403)
+        if token not in allowed:
+            return ok({"detail": "staff credentials are required"}, 401)
+        return handler(request)
+
+    return check
 
 
 def ok(body: Any, status: int = 200) -> httpx.Response:

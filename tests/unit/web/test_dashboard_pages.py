@@ -42,7 +42,7 @@ def key_figures(**changes: Any) -> dict[str, Any]:
 
 async def test_dashboard_opens_with_the_snapshot_of_todays_figures() -> None:
     fake = FakeApi()
-    fake.routes["GET", FIGURES] = fake.staff(lambda r: ok(key_figures()))
+    fake.routes["GET", FIGURES] = fake.reader(lambda r: ok(key_figures()))
     async with pages(fake) as web:
         logged_in(web)
         page = await web.get("/staff/slagelse/dashboard")
@@ -71,7 +71,7 @@ async def test_before_anything_is_reported_the_dashboard_says_so_with_zeros() ->
 
 async def test_the_snapshot_is_passed_to_the_page_script_with_the_staff_login() -> None:
     fake = FakeApi()
-    fake.routes["GET", FIGURES] = fake.staff(lambda r: ok(key_figures(extra_figure=1)))
+    fake.routes["GET", FIGURES] = fake.reader(lambda r: ok(key_figures(extra_figure=1)))
     async with pages(fake) as web:
         logged_in(web)
         figures = await web.get("/staff/slagelse/dashboard/figures")
@@ -82,7 +82,7 @@ async def test_the_snapshot_is_passed_to_the_page_script_with_the_staff_login() 
 
 async def test_the_live_stream_is_passed_through_with_the_staff_login() -> None:
     fake = FakeApi()
-    fake.routes["GET", STREAM] = fake.staff(
+    fake.routes["GET", STREAM] = fake.reader(
         lambda r: httpx.Response(
             200,
             content=b'data: {"booked_today": 13}\n\n',

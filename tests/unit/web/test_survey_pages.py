@@ -90,3 +90,14 @@ async def test_before_the_visit_there_is_nothing_to_answer() -> None:
         page = await web.get(SURVEY, params={"token": TOKEN})
     assert page.status_code == 409 and "ikke afsluttet endnu" in page.text
     assert "<form" not in page.text
+
+
+async def test_an_answered_survey_says_so_before_the_questions_are_shown() -> None:
+    fake = after_the_visit()
+    fake.routes["GET", f"/api/v1/bookings/{BOOKING_ID}"] = fake.owned(
+        lambda r: ok(booking(status="completed", survey_answered=True))
+    )
+    async with pages(fake) as web:
+        page = await web.get(SURVEY, params={"token": TOKEN})
+    assert page.status_code == 409 and "Du har allerede svaret" in page.text
+    assert "<form" not in page.text
