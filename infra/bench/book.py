@@ -9,14 +9,17 @@ import asyncio
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from uuid import uuid4
+from uuid import UUID, uuid4
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder
 
 from infra.bench.environment import BenchEnvironment, ServiceProcess, Space
 from infra.bench.http_load import Connection, Response, closed_loop, connections
 from infra.bench.report import ScenarioResult, add_latencies
 from infra.bench.world import MUNICIPALITY, Layout, book_command, booking_body, open_world
 from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey
-from services.booking.application import BookingApplication
+from services.booking.application.base import DateAsISO
 from services.booking.domain.booking import Booking
 from services.booking.domain.schedule import SiteDay
 from services.booking.service import BookingService
@@ -28,8 +31,15 @@ BOOKED = f"bs.{MUNICIPALITY}.booking.booked"
 BENCH_CITIZEN, _ = MasterKey(DEMO_PERSONAL_DATA_KEY).new_subject()  # seals as a booking does
 
 
-class BaselineStore(BookingApplication):
-    name = "benchbaseline"  # its own tables in the same database
+class BaselineStore(Application[UUID]):
+    """The library's own application, recorder and save, none of the booking service's: its
+    own tables in the same database."""
+
+    name = "benchbaseline"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())  # a site day's date, as the booking service stores it
 
 
 def baseline_saves_per_second(env: dict[str, str], layout: Layout, saves: int) -> float:

@@ -8,6 +8,11 @@ copied on every read. That is safe because of two rules kept here:
 - a site day changed but not saved (the command failed, its save conflicted or raised, or it
   decided not to save) is evicted from the cache, so the next read rebuilds it from the store
   and no seat that was never saved is ever counted.
+
+A rush on one day would queue every attempt on that day's lock. So a copy of each contended
+day as stored is kept (`stored_days`), and an attempt at a time full as stored now is refused
+without the lock: the answer the locked path would give at that moment. A refusal does not
+evict a day it did not change, and keeps a copy of it for the alternatives it offers.
 """
 
 from __future__ import annotations
@@ -17,16 +22,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from copy import deepcopy
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoding
+from eventsourcing.utils import get_topic
 
+from services.booking.adapters.event_store import BookingRecorder
 from services.booking.application.group_commit import GroupCommit
+from services.booking.application.stored_days import GroupRead, StoredDays, select_newer
 from services.booking.domain.booking import Booking
-from services.booking.domain.errors import Conflict, NotFound
+from services.booking.domain.errors import BookingError, Conflict, NotFound, SlotFull
 from services.booking.domain.municipality import Municipality
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.domain.schedule import SiteDay, Slot
@@ -34,6 +42,7 @@ from services.booking.domain.schedule import SiteDay, Slot
 T = TypeVar("T")
 CONFLICT_RETRIES = 20
 LOCK_STRIPES = 256
+STORED_DAYS_KEPT = 1_000  # copies of contended site days for lock-free refusals
 
 
 class DateAsISO(Transcoding):
@@ -56,6 +65,15 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(COPENHAGEN).date()
 
 
+def _full(day: SiteDay, starts_at: datetime, service: str, holder: str) -> bool:
+    """Whether `day` shows the time as full for `service`, and not held by `holder` (who is
+    told so by the locked path instead)."""
+    slot = day.slots.get(starts_at)
+    if slot is None or slot.closed or slot.seats_left > 0 or service not in slot.services:
+        return False
+    return holder not in slot.holders and holder not in slot.acute_holders
+
+
 def stripe_of(aggregate_id: UUID) -> int:
     return aggregate_id.int % LOCK_STRIPES
 
@@ -69,15 +87,19 @@ class _Unlocked(Exception):
 
 
 class _Held(threading.local):
-    """What the current thread holds: its lock stripes, and the cached site days it was given."""
+    """What the current thread holds: its lock stripes, the cached site days it was given, and
+    the cached aggregates found current in this attempt (`_read_together`)."""
 
     def __init__(self) -> None:
         self.stripes: list[int] = []
         self.days: list[SiteDay] = []
+        self.current: set[UUID] = set()
 
 
 class BookingStore(Application[UUID]):
     name = "booking"
+    # On PostgreSQL, the library's recorder with its statements composed once.
+    env: ClassVar[dict[str, str]] = {"APPLICATION_RECORDER_TOPIC": get_topic(BookingRecorder)}
 
     def __init__(
         self,
@@ -94,6 +116,8 @@ class BookingStore(Application[UUID]):
         # across processes, optimistic concurrency still decides and the loser retries.
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self._held = _Held()
+        self._newer_events = GroupRead(select_newer(self.recorder))
+        self._stored_days = StoredDays(self._newer_events, self.mapper, STORED_DAYS_KEPT)
         self._group_commit = GroupCommit(super()._record)
 
     @contextmanager
@@ -122,13 +146,18 @@ class BookingStore(Application[UUID]):
         while self._held.stripes:
             self._stripes[self._held.stripes.pop()].release()
 
-    def _settle(self, *, failed: bool) -> None:
+    def _settle(self, *, failed: bool, refused: bool = False) -> None:
         """Evicts the cached site days this thread was given that may differ from the store:
-        all of them after a failure, otherwise those changed and not saved."""
+        all of them after a failure, otherwise those changed and not saved. A command the
+        domain refused leaves the days it did not change as stored: a copy is kept of them,
+        for the alternatives it offers (`free_times_after_refusal`)."""
         days, self._held.days = self._held.days, []
+        self._held.current.clear()
         for day in days:
             if failed or day.pending_events:
                 self._evict(day.id)
+            elif refused:
+                self._stored_days.keep(day)
 
     def _evict(self, aggregate_id: UUID) -> None:
         if self.repository.cache is not None:
@@ -160,9 +189,13 @@ class BookingStore(Application[UUID]):
     def get_municipality(self, municipality: str, *, to_change: bool = False) -> Municipality:
         """The cached municipality itself, to read (only the library's fast-forward changes
         it: a command changing it asks for a copy, `to_change`)."""
+        municipality_id = Municipality.create_id(municipality)
+        current = None if to_change else self._current(municipality_id)
+        if isinstance(current, Municipality):
+            return current
         try:
             found: Municipality = self.repository.get(
-                Municipality.create_id(municipality), deepcopy_from_cache=to_change
+                municipality_id, deepcopy_from_cache=to_change
             )
         except AggregateNotFoundError:
             raise NotFound(f"unknown municipality {municipality!r}") from None
@@ -193,11 +226,62 @@ class BookingStore(Application[UUID]):
             return deepcopy(self._cached_day(day_id))
 
     def _cached_day(self, day_id: UUID) -> SiteDay | None:
-        try:
-            found: object = self.repository.get(day_id, deepcopy_from_cache=False)
-        except AggregateNotFoundError:
-            return None
+        found: object = self._current(day_id)
+        if found is None:
+            try:
+                found = self.repository.get(day_id, deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                return None
         return found if isinstance(found, SiteDay) else None
+
+    def _read_together(self, *aggregate_ids: UUID) -> None:
+        """Asks the store once, in a query shared with concurrent commands, whether these
+        cached aggregates are current (site days only under their stripe); those that are are
+        then read from the cache for the rest of this attempt, not fast-forwarded one by one."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        cached = {}
+        for aggregate_id in aggregate_ids:
+            with suppress(KeyError):
+                cached[aggregate_id] = cache.get(aggregate_id).version
+        newer = self._newer_events.newer_of(cached) if cached else {}
+        self._held.current.update(i for i, events in newer.items() if not events)
+
+    def _current(self, aggregate_id: UUID) -> object | None:
+        """The cached aggregate, if `_read_together` found it current in this attempt."""
+        if aggregate_id not in self._held.current or self.repository.cache is None:
+            return None
+        try:
+            return self.repository.cache.get(aggregate_id)
+        except KeyError:
+            return None
+
+    def _refuse_when_full(
+        self, municipality: str, site: str, service: str, starts_at: datetime, holder: str
+    ) -> None:
+        """Raises SlotFull, without waiting for the day's lock, when the locked path would:
+        a known site and service, a time full as stored now, no hold of it that may have
+        expired, not already `holder`'s. Otherwise returns, and the locked path decides.
+        (Sites and services are only ever added, so the cached municipality suffices.)"""
+        cached = self._cached_municipality(municipality)
+        if cached is None or site not in cached.sites or service not in cached.services:
+            return
+        day = self._stored_days.now(SiteDay.create_id(municipality, site, local_date(starts_at)))
+        if day is None or not _full(day, starts_at, service, holder):
+            return
+        now = self.clock()
+        if starts_at > now and not day.slots[starts_at].expired_holds(now):
+            raise SlotFull(starts_at.isoformat())
+
+    def _cached_municipality(self, municipality: str) -> Municipality | None:
+        if self.repository.cache is None:
+            return None
+        try:
+            found: object = self.repository.cache.get(Municipality.create_id(municipality))
+        except KeyError:
+            return None
+        return found if isinstance(found, Municipality) else None
 
     def get_site_day(self, municipality: str, site: str, day: date) -> SiteDay:
         found = self._site_day_by_id(SiteDay.create_id(municipality, site, day))
@@ -206,11 +290,29 @@ class BookingStore(Application[UUID]):
         return found
 
     def free_times_on(self, municipality: str, site: str, day: date, service: str) -> list[Slot]:
-        """The free times of one site day, from the aggregate itself: never stale."""
-        try:
-            return self.get_site_day(municipality, site, day).free_times(service)
-        except NotFound:
-            return []
+        """The free times of one site day, read under its stripe (so after the commands on it
+        in progress here): never stale. A copy is kept. To read, not change."""
+        day_id = SiteDay.create_id(municipality, site, day)
+        with self._stripes[stripe_of(day_id)]:
+            found = self._cached_day(day_id)
+            kept = None if found is None else self._stored_days.keep(found)
+        return [] if kept is None else kept.free_times(service)
+
+    def free_times_after_refusal(
+        self, municipality: str, site: str, day: date, service: str
+    ) -> list[Slot] | None:
+        """Without I/O or waiting (fit for the event loop): the free times of a site day from
+        the copy kept by a refusal of a time on it (or a later read), if no command of this
+        process is changing that day now or has changed it since; None otherwise."""
+        day_id = SiteDay.create_id(municipality, site, day)
+        kept = self._stored_days.kept(day_id)
+        if kept is None or self._stripes[stripe_of(day_id)].locked():
+            return None
+        with suppress(KeyError):
+            cached = self.repository.cache.get(day_id) if self.repository.cache else None
+            if isinstance(cached, SiteDay) and cached.version == kept.version:
+                return kept.free_times(service)
+        return None
 
     def get_booking_of(self, municipality: str, booking_id: UUID) -> Booking:
         """A booking, only if it belongs to `municipality` (otherwise as if it did not exist)."""
@@ -234,6 +336,9 @@ class BookingStore(Application[UUID]):
                 self._unlock()
                 self._lock(stripes)
                 continue
+            except BookingError:
+                self._settle(failed=False, refused=True)
+                raise
             except BaseException:
                 self._settle(failed=True)
                 raise

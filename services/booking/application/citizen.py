@@ -28,6 +28,7 @@ from services.booking.commands import (
 from services.booking.domain.booking import Booking, Status
 from services.booking.domain.citizen import CitizenBookings
 from services.booking.domain.errors import BookingError, Conflict, Invalid, NotFound
+from services.booking.domain.municipality import Municipality
 from services.booking.domain.schedule import SiteDay
 
 
@@ -121,6 +122,10 @@ class CitizenCommands(PersonalDataCommands):
             raise
 
     def _book_new(self, command: BookTime, booking_id: UUID) -> Booking:
+        self._read_together(
+            Municipality.create_id(command.municipality),
+            SiteDay.create_id(command.municipality, command.site, local_date(command.starts_at)),
+        )
         municipality = self.get_municipality(command.municipality)
         site = municipality.get_site(command.site)
         service = municipality.get_service(command.service)

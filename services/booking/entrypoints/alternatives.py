@@ -23,10 +23,14 @@ async def alternative_times(
     horizon_days: int,
     limit: int = 5,
 ) -> list[FreeTimeView]:
-    """That day's free times from the aggregate (the read model may lag behind a rush), later
-    days' from the availability projection."""
+    """That day's free times from the aggregate (the read model may lag behind a rush): none,
+    without a read, if the day as the refusal saw it has no free time after the refused one;
+    otherwise read again after the commands on that day in progress (a rush may be taking
+    those seats). Later days' from the availability projection."""
     day = near.astimezone(COPENHAGEN).date()
-    same_day = await asyncio.to_thread(app.free_times_on, municipality, site, day, service)
+    same_day = app.free_times_after_refusal(municipality, site, day, service)
+    if same_day is None or any(s.starts_at >= near for s in same_day):
+        same_day = await asyncio.to_thread(app.free_times_on, municipality, site, day, service)
     found = [
         FreeTimeView(site=site, starts_at=s.starts_at, ends_at=s.ends_at, seats_left=s.seats_left)
         for s in same_day

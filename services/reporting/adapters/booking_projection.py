@@ -8,9 +8,11 @@ it reflects, so a republished event (a new stream sequence, an old version) chan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -81,15 +83,20 @@ class ReportingProjection:
     async def apply_batch(
         self, connection: asyncpg.Connection, events: Sequence[Envelope[Any]]
     ) -> None:
-        """As `apply` one by one: a run of new bookings is inserted with one executemany."""
-        booked: list[tuple[Any, ...]] = []
+        """As `apply` one by one, in a few statements: a run of new bookings and changes to
+        bookings is written as one executemany of the new rows, then one of the changes in
+        stream order. Any other event first writes the run gathered so far."""
+        run = _Run()
         for event in events:
-            if isinstance(event.data, BookingBooked):
-                booked.append(_booked_row(event, event.data))
-                continue
-            await _insert_booked(connection, booked)
-            await self.apply(connection, event)
-        await _insert_booked(connection, booked)
+            data = event.data
+            if isinstance(data, BookingBooked):
+                run.booked.append(_booked_row(event, data))
+            elif isinstance(data, BATCHED_CHANGES):
+                run.changes.append((event, len(run.booked)))
+            else:
+                await run.write(connection)
+                await self.apply(connection, event)
+        await run.write(connection)
 
 
 async def _target_set(
@@ -112,10 +119,16 @@ async def _target_set(
     )
 
 
+# New bookings' rows, as many as given, in one statement (arrays, one per column).
 INSERT_BOOKED = """
     INSERT INTO report_booking (booking_id, municipality, site, service, channel,
         booked_at, starts_at, waiting_working_days, status, version, acute)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10)
+    SELECT booking_id, municipality, site, service, channel, booked_at, starts_at,
+        waiting_working_days, 'booked', version, acute
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+        $6::timestamptz[], $7::timestamptz[], $8::integer[], $9::integer[], $10::boolean[])
+        AS booked(booking_id, municipality, site, service, channel, booked_at, starts_at,
+            waiting_working_days, version, acute)
     ON CONFLICT (booking_id) DO NOTHING
 """
 
@@ -123,18 +136,70 @@ INSERT_BOOKED = """
 async def _booked(
     connection: asyncpg.Connection, event: Envelope[Any], data: BookingBooked
 ) -> None:
-    await connection.execute(INSERT_BOOKED, *_booked_row(event, data))
+    await _insert_booked(connection, [_booked_row(event, data)])
 
 
 async def _insert_booked(connection: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """New bookings' rows, and their municipalities', in one executemany each."""
-    if rows:
-        await connection.executemany(INSERT_BOOKED, rows)
-        await connection.executemany(
-            "INSERT INTO report_municipality (municipality) VALUES ($1) ON CONFLICT DO NOTHING",
-            [(municipality,) for municipality in sorted({row[1] for row in rows})],
-        )
-        rows.clear()
+    """Of several rows of one booking only the first is inserted, as one by one."""
+    first: dict[UUID, tuple[Any, ...]] = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    await connection.execute(INSERT_BOOKED, *_columns(first.values()))
+
+
+def _columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+@dataclass
+class _Run:
+    """New bookings' rows, and changes to bookings with how many rows came before each."""
+
+    booked: list[tuple[Any, ...]] = field(default_factory=list)
+    changes: list[tuple[Envelope[Any], int]] = field(default_factory=list)
+
+    async def write(self, connection: asyncpg.Connection) -> None:
+        """The same outcome as applying the run's events one by one: a change sees its
+        booking as stored before the run, or else as first booked earlier in the run."""
+        stored = await _bookings(connection, {e.aggregate_id for e, _ in self.changes})
+        first: dict[UUID, tuple[int, str, datetime]] = {}  # the row inserted of each booking
+        for index, row in enumerate(self.booked):
+            first.setdefault(row[0], (index, row[1], row[5]))
+        rows = []
+        for event, booked_before in self.changes:
+            made = stored.get(event.aggregate_id)
+            gathered = first.get(event.aggregate_id)
+            if made is None and gathered is not None and gathered[0] < booked_before:
+                made = gathered[1:]
+            if made is None or made[0] != event.municipality:
+                raise UnreportableEvent(f"{event.type} for unknown booking {event.aggregate_id}")
+            rows.append(_change_row(event, made[1]))
+        municipalities = {row[1] for row in self.booked} | {e.municipality for e, _ in self.changes}
+        if self.booked:
+            await _insert_booked(connection, self.booked)
+        await _update_bookings(connection, rows)
+        if municipalities:
+            await connection.execute(
+                "INSERT INTO report_municipality (municipality) SELECT unnest($1::text[]) "
+                "ON CONFLICT DO NOTHING",
+                sorted(municipalities),
+            )
+        self.booked.clear()
+        self.changes.clear()
+
+
+async def _bookings(
+    connection: asyncpg.Connection, booking_ids: set[UUID]
+) -> dict[UUID, tuple[str, datetime]]:
+    """The municipality and booking time of each of these bookings, as stored now."""
+    if not booking_ids:
+        return {}
+    rows = await connection.fetch(
+        "SELECT booking_id, municipality, booked_at FROM report_booking "
+        "WHERE booking_id = ANY($1::uuid[])",
+        list(booking_ids),
+    )
+    return {r["booking_id"]: (r["municipality"], r["booked_at"]) for r in rows}
 
 
 def _booked_row(event: Envelope[Any], data: BookingBooked) -> tuple[Any, ...]:
@@ -154,36 +219,76 @@ def _booked_row(event: Envelope[Any], data: BookingBooked) -> tuple[Any, ...]:
     )
 
 
-# What each later event of a booking sets on its row ($3, $4 ... are the values).
-CHANGES: dict[type, str] = {
-    BookingRescheduled: "starts_at = $3, waiting_working_days = $4",
-    BookingCancelled: "status = 'cancelled', cancelled_at = $3, cancelled_in_bulk = $4",
-    BookingCompleted: "outcome = 'completed', handling_minutes = $3",
-    BookingNoShow: "outcome = 'no_show'",
-    BookingPreAssessed: "outcome = CASE WHEN $3 THEN 'solved_online' ELSE outcome END",
-    BookingSurveyAnswered: "",  # the answer has its own table; the row only moves its version
-}
+# Later events of bookings, at most one per booking, in one statement (arrays, one per
+# column; NULL: that column stays as it is). Each applied only over an older version.
+UPDATE_BOOKING = """
+    UPDATE report_booking AS b SET
+        starts_at = coalesce(c.starts_at, b.starts_at),
+        waiting_working_days = coalesce(c.waiting, b.waiting_working_days),
+        status = coalesce(c.status, b.status),
+        cancelled_at = coalesce(c.cancelled_at, b.cancelled_at),
+        cancelled_in_bulk = coalesce(c.bulk, b.cancelled_in_bulk),
+        outcome = coalesce(c.outcome, b.outcome),
+        handling_minutes = coalesce(c.minutes, b.handling_minutes),
+        version = c.version,
+        updated_at = now()
+    FROM unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::integer[], $5::text[],
+        $6::timestamptz[], $7::boolean[], $8::text[], $9::double precision[])
+        AS c(booking_id, version, starts_at, waiting, status, cancelled_at, bulk, outcome, minutes)
+    WHERE b.booking_id = c.booking_id AND b.version < c.version
+"""
+
+
+async def _update_bookings(connection: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> str:
+    """Changes to bookings in order: a statement per round, each booking's first change in
+    the first, its second in the next... Returns the last statement's status."""
+    status = "UPDATE 0"
+    while rows:
+        now: list[tuple[Any, ...]] = []
+        later: list[tuple[Any, ...]] = []
+        seen: set[UUID] = set()
+        for row in rows:
+            (later if row[0] in seen else now).append(row)
+            seen.add(row[0])
+        status = await connection.execute(UPDATE_BOOKING, *_columns(now))
+        rows = later
+    return status
+
+
+# The changes written in a run; a survey answer is applied alone (its own row is written only
+# if the booking's row took the change).
+BATCHED_CHANGES = (
+    BookingRescheduled,
+    BookingCancelled,
+    BookingCompleted,
+    BookingNoShow,
+    BookingPreAssessed,
+)
+
+
+def _change_row(event: Envelope[Any], booked_at: datetime) -> tuple[Any, ...]:
+    """A row of UPDATE_BOOKING for a later event of a booking made at `booked_at`."""
+    data = event.data
+    starts_at = waiting = status = cancelled_at = bulk = outcome = minutes = None
+    if isinstance(data, BookingRescheduled):
+        starts_at, waiting = data.starts_at, working_days_between(booked_at, data.starts_at)
+    elif isinstance(data, BookingCancelled):
+        status, cancelled_at, bulk = "cancelled", data.cancelled_at, data.bulk
+    elif isinstance(data, BookingCompleted):
+        outcome, minutes = "completed", data.handling_minutes
+    elif isinstance(data, BookingNoShow):
+        outcome = "no_show"
+    elif isinstance(data, BookingPreAssessed):
+        outcome = "solved_online" if data.outcome is PreAssessment.solved_online else None
+    return (
+        event.aggregate_id, event.aggregate_version,
+        starts_at, waiting, status, cancelled_at, bulk, outcome, minutes,
+    )  # fmt: skip
 
 
 async def _booking_changed(connection: asyncpg.Connection, event: Envelope[Any], data: Any) -> None:
-    booked_at = await _booked_at(connection, event)
-    values: tuple[Any, ...] = ()
-    if isinstance(data, BookingRescheduled):
-        values = (data.starts_at, working_days_between(booked_at, data.starts_at))
-    elif isinstance(data, BookingCancelled):
-        values = (data.cancelled_at, data.bulk)
-    elif isinstance(data, BookingCompleted):
-        values = (data.handling_minutes,)
-    elif isinstance(data, BookingPreAssessed):
-        values = (data.outcome is PreAssessment.solved_online,)
-    assignments = ", ".join(
-        filter(None, (CHANGES[type(data)], "version = $2", "updated_at = now()"))
-    )
-    changed = await connection.execute(
-        f"UPDATE report_booking SET {assignments} WHERE booking_id = $1 AND version < $2",
-        event.aggregate_id,
-        event.aggregate_version,
-        *values,
+    changed = await _update_bookings(
+        connection, [_change_row(event, await _booked_at(connection, event))]
     )
     if isinstance(data, BookingSurveyAnswered) and changed != "UPDATE 0":
         await _survey_answered(connection, event, data)
