@@ -14,7 +14,8 @@ from pydantic import TypeAdapter
 from events.schema import write_json_schemas
 from infra.bench.cli import bench
 from infra.nats_accounts import without_credentials
-from infra.replay import CannotReplay, ReadModel, connected_to_nats, parse_until, replayable
+from infra.read_models import ReadModel
+from infra.replay import CannotReplay, connected_to_nats, parse_until, replayable
 from infra.runtime import Service, platform, serve_until_stopped
 from infra.settings import ConnectionSettings
 from infra.staff_cli import demo_staff_keys, demo_staff_tokens, staff_app

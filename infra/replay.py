@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -30,14 +27,14 @@ import nats
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StatusCode
 
-from events import Envelope, UndecodableEvent, decode
-from infra.database import apply_schema, create_pool, schema_sql
+from events import Envelope, UndecodableEvent
+from infra.database import apply_schema, create_pool
 from infra.leadership import REPLAY_LOCK
 from infra.projection import OUTAGES, Projection
+from infra.read_models import ReadModel, content_hash, create_empty, quoted, switch_over
+from infra.replay_stream import Fetched, StreamPulls, fetched_up_to, from_the_start
 from infra.settings import ConnectionSettings
 from infra.streams import EVENTS_STREAM
 
@@ -48,21 +45,6 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 class CannotReplay(ValueError):
     """Unknown projection, a malformed time, no nats-server, or a replay already running."""
-
-
-@dataclass(frozen=True)
-class ReadModel:
-    """What replay needs to know of a projection: how to make it, the schema file that creates
-    its tables (`infra/sql/<schema_file>.sql`, idempotent), and per table the columns that the
-    event history alone decides (not wall-clock ones), for the content hash."""
-
-    projection: Callable[[], Projection]
-    schema_file: str
-    hashed_columns: Mapping[str, tuple[str, ...]]
-
-
-def quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def parse_until(text: str | None, option: str = "--until") -> datetime | None:
@@ -106,57 +88,6 @@ def replayable(name: str, registry: Mapping[str, ReadModel]) -> ReadModel:
     return registry[name]
 
 
-async def content_hash(connection: asyncpg.Connection, schema: str, model: ReadModel) -> str:
-    """md5 over every table's rows in a fixed order: equal hashes mean equal read models."""
-    table_hashes = []
-    async with connection.transaction():
-        await connection.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps print the same
-        for table, columns in model.hashed_columns.items():
-            row = f"row({', '.join(columns)})::text"
-            table_hashes.append(
-                await connection.fetchval(
-                    f"SELECT md5(coalesce(string_agg({row}, E'\\n' ORDER BY {row}), '')) "
-                    f"FROM {quoted(schema)}.{quoted(table)}"
-                )
-            )
-    return hashlib.md5("".join(table_hashes).encode()).hexdigest()
-
-
-async def create_empty(connection: asyncpg.Connection, schema: str, model: ReadModel) -> None:
-    """A fresh schema holding empty read-model tables, replacing any earlier one of that name;
-    the connection then reads and writes there (its `search_path`)."""
-    await connection.execute(
-        f"DROP SCHEMA IF EXISTS {quoted(schema)} CASCADE; CREATE SCHEMA {quoted(schema)}"
-    )
-    await connection.execute(f"SET search_path TO {quoted(schema)}")
-    await connection.execute(schema_sql(model.schema_file))
-
-
-async def switch_over(connection: asyncpg.Connection, built: str, live: str, previous: str) -> None:
-    """Inside the caller's transaction: every table built becomes the live one of its name, and
-    the live ones move to `previous`. Readers wait for the commit, then see the new tables; they
-    never see a mix or an empty model."""
-    tables = [
-        row["tablename"]
-        for row in await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", built
-        )
-    ]
-    live_tables = ", ".join(f"{quoted(live)}.{quoted(table)}" for table in tables)
-    await connection.execute(f"LOCK TABLE {live_tables} IN ACCESS EXCLUSIVE MODE")
-    await connection.execute(
-        f"DROP SCHEMA IF EXISTS {quoted(previous)} CASCADE; CREATE SCHEMA {quoted(previous)}"
-    )
-    for table in tables:
-        await connection.execute(
-            f"ALTER TABLE {quoted(live)}.{quoted(table)} SET SCHEMA {quoted(previous)}"
-        )
-        await connection.execute(
-            f"ALTER TABLE {quoted(built)}.{quoted(table)} SET SCHEMA {quoted(live)}"
-        )
-    await connection.execute(f"DROP SCHEMA {quoted(built)}")
-
-
 @dataclass(frozen=True)
 class ReplayResult:
     projection: str
@@ -172,73 +103,6 @@ class ReplayResult:
         return (self.events + self.skipped) / self.seconds if self.seconds > 0 else 0.0
 
 
-class _Pulls:
-    """The replay consumer's messages in stream order, a batch at a time: pull requests answered
-    into one plain subscription (nats-py's `fetch` spends a task and a timer on each message).
-    A message arriving after its pull stopped waiting is kept for the next: none is lost."""
-
-    def __init__(self, js: JetStreamContext, consumer: str, batch: int) -> None:
-        self._nc = js._nc
-        # nats-py names this subject only privately; the API prefix is the context's own.
-        self._request = f"{js._prefix}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{consumer}"
-        self._inbox = self._nc.new_inbox()
-        self._batch = batch
-        self._received: list[Msg] = []
-        self._expected = 0  # asked for, and neither received nor ended by the server
-        self._answered = asyncio.Event()
-        self._subscription: Subscription | None = None
-
-    async def start(self) -> None:
-        self._subscription = await self._nc.subscribe(self._inbox, cb=self._on_message)
-
-    async def stop(self) -> None:
-        if self._subscription is not None:
-            with contextlib.suppress(*OUTAGES):
-                await self._subscription.unsubscribe()
-
-    async def _on_message(self, message: Msg) -> None:
-        status = JetStreamContext.is_status_msg(message)
-        if status is None:
-            self._received.append(message)
-            self._expected -= 1
-        elif status != StatusCode.CONTROL_MESSAGE:  # none left, timed out, or refused
-            self._expected = 0
-        if self._expected <= 0:
-            self._answered.set()
-
-    async def fetch(self, timeout: float) -> list[Msg]:
-        """What came for the pull in progress, or a new one's: up to a batch; none if nothing
-        came within `timeout`."""
-        if self._expected <= 0 and not self._received:
-            self._answered.clear()
-            self._expected = self._batch
-            request = json.dumps({"batch": self._batch, "no_wait": True}).encode()
-            await self._nc.publish(self._request, request, reply=self._inbox)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._answered.wait(), timeout)
-        messages, self._received = self._received, []
-        return messages
-
-
-@dataclass(frozen=True)
-class _Fetched:
-    """A message, decoded when fetched (while the batch before it is being written)."""
-
-    message: Msg
-    event: Envelope[Any] | UndecodableEvent
-
-    @classmethod
-    def of(cls, message: Msg) -> _Fetched:
-        try:
-            return cls(message, decode(message.data))
-        except UndecodableEvent as error:
-            return cls(message, error)
-
-    @property
-    def sequence(self) -> int:
-        return self.message.metadata.sequence.stream
-
-
 @dataclass
 class _Rebuild:
     """Applies stream messages, in order, to the rebuilt model on one connection, a
@@ -246,18 +110,18 @@ class _Rebuild:
 
     projection: Projection
     connection: asyncpg.Connection
-    pulls: _Pulls
+    pulls: StreamPulls
     until: datetime | None
     echo: Callable[[str], None]
     batch: int
     total: int
     pending: int = 0  # messages after the last one taken, as the server last told
-    held: list[_Fetched] = field(default_factory=list)  # fetched past `up_to`: the next to take
+    held: list[Fetched] = field(default_factory=list)  # fetched past `up_to`: the next to take
     applied: int = 0
     skipped: int = 0
     position: int = 0  # stream sequence of the last message taken
     reached_until: bool = False
-    next_batch: asyncio.Future[list[_Fetched]] | None = None  # fetched while one is written
+    next_batch: asyncio.Future[list[Fetched]] | None = None  # fetched while one is written
     started: float = field(default_factory=time.monotonic)
     last_report: float = field(default_factory=time.monotonic)
 
@@ -275,7 +139,7 @@ class _Rebuild:
                 return  # nothing more on the stream
             else:
                 fetched = await self.fetch()
-            taking = _up_to(fetched, up_to)
+            taking = fetched_up_to(fetched, up_to)
             self.held = fetched[len(taking) :]
             if fetched and fetched[-1].message.metadata.num_pending and not self.held:
                 self.next_batch = asyncio.ensure_future(self.fetch())
@@ -287,9 +151,9 @@ class _Rebuild:
                             break
             self.report()
 
-    async def fetch(self) -> list[_Fetched]:
+    async def fetch(self) -> list[Fetched]:
         """The next batch, decoded; none if none came in time."""
-        return [_Fetched.of(message) for message in await self.pulls.fetch(timeout=2.0)]
+        return [Fetched.of(message) for message in await self.pulls.fetch(timeout=2.0)]
 
     async def stop_fetching(self) -> None:
         if self.next_batch is not None:
@@ -298,7 +162,7 @@ class _Rebuild:
                 await self.next_batch
         await self.pulls.stop()
 
-    async def take_together(self, fetched: list[_Fetched]) -> bool:
+    async def take_together(self, fetched: list[Fetched]) -> bool:
         """Applies the messages with the projection's `apply_batch`, if it has one, in one
         savepoint; False, with nothing applied, if one is undecodable, past `until`, or
         refused (they are then taken one by one)."""
@@ -322,7 +186,7 @@ class _Rebuild:
         self.pending = fetched[-1].message.metadata.num_pending
         return True
 
-    async def take(self, one: _Fetched) -> None:
+    async def take(self, one: Fetched) -> None:
         """Applies one message inside the caller's transaction; a refusal only rolls back
         its own savepoint."""
         message, event = one.message, one.event
@@ -386,10 +250,10 @@ async def replay(
         await create_empty(connection, built, model)
 
         end_at_start = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-        info = await js.add_consumer(EVENTS_STREAM, _from_the_start(projection))
+        info = await js.add_consumer(EVENTS_STREAM, from_the_start(projection))
         consumer = info.name
         total = info.num_pending or 0
-        pulls = _Pulls(js, consumer, batch)
+        pulls = StreamPulls(js, consumer, batch)
         await pulls.start()
         rebuild = _Rebuild(
             projection,
@@ -446,25 +310,6 @@ async def replay(
         if consumer is not None:
             await js.delete_consumer(EVENTS_STREAM, consumer)
         await connection.close()  # also releases the advisory lock
-
-
-def _up_to(fetched: list[_Fetched], up_to: int) -> list[_Fetched]:
-    """The first messages, in stream order, up to stream sequence `up_to` (each message's
-    metadata is parsed only when needed: a few microseconds each, a tenth of its fetching)."""
-    if not fetched or fetched[-1].sequence <= up_to:
-        return fetched
-    return [one for one in fetched if one.sequence <= up_to]
-
-
-def _from_the_start(projection: Projection) -> ConsumerConfig:
-    """An ephemeral consumer of the projection's subjects, from the first message, unacked."""
-    return ConsumerConfig(
-        filter_subjects=list(projection.subjects),
-        ack_policy=AckPolicy.NONE,
-        deliver_policy=DeliverPolicy.ALL,
-        inactive_threshold=60.0,
-        mem_storage=True,
-    )
 
 
 async def _ensure_live_schema(database_url: str, model: ReadModel, live: str, name: str) -> None:

@@ -12,7 +12,7 @@ from events import Envelope, decode
 from events.schedule import DayClosed, DayOpened, HoldReleased, SeatHeld, SeatReleased, SeatTaken
 from infra.bench.history import reporting_history
 from infra.database import apply_schema
-from infra.replay import content_hash
+from infra.read_models import content_hash
 from services.booking.adapters.availability import AvailabilityProjection
 from services.reporting.adapters.booking_projection import ReportingProjection
 from services.reporting.adapters.read_model import READ_MODEL

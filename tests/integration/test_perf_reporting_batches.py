@@ -13,7 +13,7 @@ import pytest
 from events import Envelope
 from events.booking import PreAssessment
 from infra.database import apply_schema
-from infra.replay import content_hash
+from infra.read_models import content_hash
 from services.reporting.adapters.booking_projection import ReportingProjection, UnreportableEvent
 from services.reporting.adapters.read_model import READ_MODEL
 from tests.reporting_world import (

@@ -16,7 +16,8 @@ from nats.js import JetStreamContext
 
 from events import Envelope
 from events.booking import BookingCancelled, BookingRescheduled, Channel
-from infra.replay import content_hash, replay
+from infra.read_models import content_hash
+from infra.replay import replay
 from services.reporting.adapters.read_model import READ_MODEL
 from services.reporting.domain.working_days import COPENHAGEN, working_days_between
 from services.reporting.service import ReportingService

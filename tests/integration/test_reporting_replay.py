@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from events import Envelope, encode
 from infra.cli import app, replayable_read_models
 from infra.nats_server import EmbeddedNats
-from infra.replay import CannotReplay, content_hash, parse_until, replay, replayable
+from infra.read_models import content_hash
+from infra.replay import CannotReplay, parse_until, replay, replayable
 from infra.streams import EVENTS_STREAM
 from services.reporting.adapters.read_model import READ_MODEL
 from services.reporting.service import ReportingService

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.replay import ReadModel
+from infra.read_models import ReadModel
 from services.reporting.adapters.booking_projection import ReportingProjection
 
 # Each table's columns that the event history alone decides (not the wall-clock ones): two read
