@@ -52,6 +52,8 @@ class Subject:
 
     id: UUID
     key: bytes = field(repr=False)
+    # Created by the call that returned it: nothing stored can name this pseudonym yet.
+    new: bool = field(default=False, compare=False)
 
     def seal(self, fields: PersonalFields) -> Sealed:
         plaintext = json.dumps(dict(fields), sort_keys=True, ensure_ascii=False).encode()

@@ -5,12 +5,14 @@ own connection pool, or in memory beside the in-memory event store of unit tests
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import retry
 
 from infra.database import schema_sql
 from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey, Subject
@@ -28,8 +30,9 @@ class DueErasure:
 
 class PersonalDataKeys(Protocol):
     def subject_for(self, municipality: str, phone: str, appointment_at: datetime) -> Subject:
-        """The citizen's pseudonym and key, created on first use; retention is counted from
-        their latest appointment, so `appointment_at` moves it later, never earlier."""
+        """The citizen's pseudonym and key, created on first use (`Subject.new`); retention is
+        counted from their latest appointment, so `appointment_at` moves it later, never
+        earlier."""
         ...
 
     def find(self, municipality: str, phone: str) -> UUID | None: ...
@@ -75,6 +78,9 @@ class PostgresKeys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cursor.execute(schema_sql("personal_data"))
 
+    # A pooled connection the database has ended fails once and is replaced, as in the event
+    # store; every statement here may run twice (upserts, and updates to a fixed value).
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """One statement, its own transaction (the pool's connections autocommit): one round
         trip."""
@@ -99,7 +105,7 @@ class PostgresKeys:
             appointment_at,
         )  # fmt: skip
         if row["subject_id"] == candidate.id:
-            return candidate
+            return replace(candidate, new=True)
         return self.master.unwrap(row["subject_id"], row["wrapped_key"])
 
     def find(self, municipality: str, phone: str) -> UUID | None:
@@ -182,6 +188,7 @@ class MemoryKeys:
             if row is None:
                 subject, _ = self.master.new_subject()
                 row = self._rows[subject.id] = _Row(subject, municipality, lookup, appointment_at)
+                return replace(subject, new=True)
             row.last_appointment_at = max(row.last_appointment_at, appointment_at)
             return row.subject
 

@@ -9,6 +9,11 @@ copied on every read. That is safe because of two rules kept here:
   decided not to save) is evicted from the cache, so the next read rebuilds it from the store
   and no seat that was never saved is ever counted.
 
+A booking does not ask the store whether its cached site day is current before deciding: it
+saves the day, and a stale copy fails that save (optimistic concurrency), after which the
+attempt is made again on the day as stored. A refusal decided on such an unconfirmed copy is
+not given until the attempt is made again on confirmed ones (`_read_together`).
+
 A rush on one day would queue every attempt on that day's lock. So a copy of each contended
 day as stored is kept (`stored_days`), and an attempt at a time full as stored now is refused
 without the lock: the answer the locked path would give at that moment. A refusal does not
@@ -18,7 +23,8 @@ evict a day it did not change, and keeps a copy of it for the alternatives it of
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from copy import deepcopy
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +49,10 @@ T = TypeVar("T")
 CONFLICT_RETRIES = 20
 LOCK_STRIPES = 256
 STORED_DAYS_KEPT = 1_000  # copies of contended site days for lock-free refusals
+# How long an aggregate a booking reads but does not change (its municipality) is trusted
+# after the store last confirmed it current: a change made by another instance reaches this
+# one's bookings within this time.
+TRUSTED_FOR_SECONDS = 1.0
 
 
 class DateAsISO(Transcoding):
@@ -87,13 +97,16 @@ class _Unlocked(Exception):
 
 
 class _Held(threading.local):
-    """What the current thread holds: its lock stripes, the cached site days it was given, and
-    the cached aggregates found current in this attempt (`_read_together`)."""
+    """What the current thread holds: its lock stripes, the cached site days it was given, the
+    cached aggregates taken as current in this attempt (`_read_together`), whether any of them
+    was trusted without asking the store, and whether this command asks it for every one."""
 
     def __init__(self) -> None:
         self.stripes: list[int] = []
         self.days: list[SiteDay] = []
         self.current: set[UUID] = set()
+        self.trusted = False
+        self.confirm = False
 
 
 class BookingStore(Application[UUID]):
@@ -119,6 +132,7 @@ class BookingStore(Application[UUID]):
         self._newer_events = GroupRead(select_newer(self.recorder))
         self._stored_days = StoredDays(self._newer_events, self.mapper, STORED_DAYS_KEPT)
         self._group_commit = GroupCommit(super()._record)
+        self._confirmed: dict[UUID, float] = {}  # aggregate -> when last confirmed current
 
     @contextmanager
     def _serialised(self, *day_ids: UUID) -> Iterator[None]:
@@ -234,19 +248,37 @@ class BookingStore(Application[UUID]):
                 return None
         return found if isinstance(found, SiteDay) else None
 
-    def _read_together(self, *aggregate_ids: UUID) -> None:
-        """Asks the store once, in a query shared with concurrent commands, whether these
-        cached aggregates are current (site days only under their stripe); those that are are
-        then read from the cache for the rest of this attempt, not fast-forwarded one by one."""
+    def _read_together(self, *aggregate_ids: UUID, saving: Collection[UUID] = ()) -> None:
+        """Takes these cached aggregates (site days only under their stripe) as current for
+        the rest of this attempt, instead of fast-forwarding them one by one:
+        - those the attempt saves (`saving`) as they are: a stale copy fails the save, and
+          the attempt is made again;
+        - those the store confirmed current less than TRUSTED_FOR_SECONDS ago as they are;
+        - the others once the store confirms it holds nothing newer, asked in one query shared
+          with concurrent commands.
+        An attempt that trusted a copy and is refused is made again asking about all of them
+        (`_retry_conflicts`), so a refusal is never decided on a stale copy."""
         cache = self.repository.cache
         if cache is None:
             return
+        asked = time.monotonic()
         cached = {}
         for aggregate_id in aggregate_ids:
             with suppress(KeyError):
-                cached[aggregate_id] = cache.get(aggregate_id).version
+                version = cache.get(aggregate_id).version
+                confirmed = self._confirmed.get(aggregate_id, -TRUSTED_FOR_SECONDS)
+                if not self._held.confirm and (
+                    aggregate_id in saving or asked - confirmed < TRUSTED_FOR_SECONDS
+                ):
+                    self._held.current.add(aggregate_id)
+                    self._held.trusted = True
+                else:
+                    cached[aggregate_id] = version
         newer = self._newer_events.newer_of(cached) if cached else {}
-        self._held.current.update(i for i, events in newer.items() if not events)
+        for aggregate_id, events in newer.items():
+            if not events:
+                self._held.current.add(aggregate_id)
+                self._confirmed[aggregate_id] = asked
 
     def _current(self, aggregate_id: UUID) -> object | None:
         """The cached aggregate, if `_read_together` found it current in this attempt."""
@@ -322,7 +354,14 @@ class BookingStore(Application[UUID]):
         return booking
 
     def _retry_conflicts(self, attempt: Callable[[], T]) -> T:
+        try:
+            return self._attempts(attempt)
+        finally:
+            self._held.trusted = self._held.confirm = False
+
+    def _attempts(self, attempt: Callable[[], T]) -> T:
         for _ in range(CONFLICT_RETRIES):
+            self._held.trusted = False
             try:
                 result = attempt()
             except RecordConflictError:
@@ -337,6 +376,10 @@ class BookingStore(Application[UUID]):
                 self._lock(stripes)
                 continue
             except BookingError:
+                if self._held.trusted:  # decided on a copy not confirmed: decide again
+                    self._settle(failed=False)
+                    self._held.confirm = True
+                    continue
                 self._settle(failed=False, refused=True)
                 raise
             except BaseException:

@@ -122,10 +122,10 @@ class CitizenCommands(PersonalDataCommands):
             raise
 
     def _book_new(self, command: BookTime, booking_id: UUID) -> Booking:
-        self._read_together(
-            Municipality.create_id(command.municipality),
-            SiteDay.create_id(command.municipality, command.site, local_date(command.starts_at)),
+        day_id = SiteDay.create_id(
+            command.municipality, command.site, local_date(command.starts_at)
         )
+        self._read_together(Municipality.create_id(command.municipality), day_id, saving=[day_id])
         municipality = self.get_municipality(command.municipality)
         site = municipality.get_site(command.site)
         service = municipality.get_service(command.service)
@@ -145,7 +145,11 @@ class CitizenCommands(PersonalDataCommands):
         )
         slot = day.slot(command.starts_at)
         key = self.personal_data.subject_for(command.municipality, command.phone, slot.starts_at)
-        citizen = self._citizen_bookings(key.id, command.municipality)
+        citizen = (
+            CitizenBookings.start(key.id, command.municipality)
+            if key.new  # a pseudonym created just now: no bookings of theirs to read
+            else self._citizen_bookings(key.id, command.municipality)
+        )
         citizen.count(
             str(booking_id),
             service.id,

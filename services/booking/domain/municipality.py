@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -42,12 +43,17 @@ class Service:
         return {**self.__dict__, "documents": list(self.documents)}
 
 
+@lru_cache(maxsize=1024)  # asked on every command; a name-based UUID costs a SHA-1
+def _municipality_id(municipality: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"borgerservice:municipality:{municipality}")
+
+
 class Municipality(Aggregate):
     """Owns which sites and services exist; every booking is checked against it."""
 
     @staticmethod
     def create_id(municipality: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"borgerservice:municipality:{municipality}")
+        return _municipality_id(municipality)
 
     @event("Registered")
     def __init__(

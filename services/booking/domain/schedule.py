@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -48,10 +49,15 @@ class Slot:
         return sorted(hold for hold, expires_at in self.holds.items() if expires_at <= now)
 
 
+@lru_cache(maxsize=8192)  # asked several times per command; a name-based UUID costs a SHA-1
+def _site_day_id(municipality: str, site: str, date: dt.date) -> UUID:
+    return uuid5(NAMESPACE_URL, f"borgerservice:schedule:{municipality}:{site}:{date}")
+
+
 class SiteDay(Aggregate):
     @staticmethod
     def create_id(municipality: str, site: str, date: dt.date) -> UUID:
-        return uuid5(NAMESPACE_URL, f"borgerservice:schedule:{municipality}:{site}:{date}")
+        return _site_day_id(municipality, site, date)
 
     @event("DayOpened")
     def __init__(
