@@ -75,6 +75,23 @@ CREATE TABLE IF NOT EXISTS report_slot (
     PRIMARY KEY (municipality, site, starts_at)
 );
 
+-- The services each site has offered at some time (from its slots): the first free time of
+-- each is then found from the slots' primary key, not by reading every future slot.
+CREATE TABLE IF NOT EXISTS report_site_service (
+    municipality  text NOT NULL,
+    site          text NOT NULL,
+    service       text NOT NULL,
+    PRIMARY KEY (municipality, site, service)
+);
+
+DO $$ BEGIN  -- filled once from the slots of a read model built before it existed
+    IF NOT EXISTS (SELECT 1 FROM report_site_service) THEN
+        INSERT INTO report_site_service (municipality, site, service)
+        SELECT DISTINCT municipality, site, unnest(services) FROM report_slot
+        ON CONFLICT DO NOTHING;
+    END IF;
+END $$;
+
 -- The first free time a citizen met per site and service, sampled after each schedule change
 -- whenever it changed; null first_free_at: no time open at all.
 CREATE TABLE IF NOT EXISTS report_lead_time (

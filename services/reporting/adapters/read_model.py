@@ -49,6 +49,7 @@ HASHED_COLUMNS: dict[str, tuple[str, ...]] = {
         "closed",
         "version",
     ),
+    "report_site_service": ("municipality", "site", "service"),
     "report_lead_time": (
         "municipality",
         "site",
