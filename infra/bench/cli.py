@@ -33,7 +33,11 @@ def bench(
     # Services' logs go to stderr, so that stdout is the report (or the JSON) alone.
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     host = machine()
-    progress = (lambda line: typer.echo(line, err=True)) if json_output else typer.echo
+
+    def progress(line: str) -> None:
+        """Progress, and each scenario's figures as it finishes: stderr (the report: stdout)."""
+        typer.echo(line, err=True)
+
     results = asyncio.run(
         run_scenarios(
             names, ConnectionSettings().database_url, quick=quick, scale=scale, echo=progress

@@ -89,18 +89,23 @@ def render(results: Sequence[ScenarioResult], machine: str) -> str:
     lines = [f"borgerservice bench on {machine}"]
     for result in results:
         lines.append("")
-        lines.append(f"{result.scenario}  ({result.seconds:.1f} s)")
-        width = max((len(f.name) for f in result.figures), default=0)
-        for figure in result.figures:
-            lines.append(f"  {figure.name:<{width}}  {_number(figure.value):>10} {figure.unit}")
-        for ratio in result.ratios:
-            lines.append(f"  ratio {ratio.figure} / {ratio.baseline}: {ratio.value:.2f}x")
-        for target in result.targets:
-            verdict = "met" if target.met else "NOT met"
-            lines.append(
-                f"  target {target.figure} {target.comparison} {_number(target.limit)}: {verdict}"
-            )
-        for check, ok in result.checks.items():
-            lines.append(f"  check {check}: {'ok' if ok else 'FAILED'}")
-        lines.extend(f"  note: {note}" for note in result.notes)
+        lines.extend(render_block(result))
     return "\n".join(lines)
+
+
+def render_block(result: ScenarioResult) -> list[str]:
+    lines = [f"{result.scenario}  ({result.seconds:.1f} s)"]
+    width = max((len(f.name) for f in result.figures), default=0)
+    for figure in result.figures:
+        lines.append(f"  {figure.name:<{width}}  {_number(figure.value):>10} {figure.unit}")
+    for ratio in result.ratios:
+        lines.append(f"  ratio {ratio.figure} / {ratio.baseline}: {ratio.value:.2f}x")
+    for target in result.targets:
+        verdict = "met" if target.met else "NOT met"
+        lines.append(
+            f"  target {target.figure} {target.comparison} {_number(target.limit)}: {verdict}"
+        )
+    for check, ok in result.checks.items():
+        lines.append(f"  check {check}: {'ok' if ok else 'FAILED'}")
+    lines.extend(f"  note: {note}" for note in result.notes)
+    return lines

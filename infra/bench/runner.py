@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from infra.bench.environment import BenchEnvironment, Space, bench_environment
-from infra.bench.report import ScenarioResult
+from infra.bench.report import ScenarioResult, render_block
 
 Scenario = Callable[[BenchEnvironment, Space, ScenarioResult], Awaitable[None]]
 
@@ -63,5 +63,7 @@ async def run_scenarios(
                     result.notes.append(f"failed: {type(error).__name__}: {error}")
                 result.seconds = time.monotonic() - started
                 results.append(result)
-                echo(f"bench: {name} done in {result.seconds:.1f} s")
+                # Each scenario's figures as soon as it has them: a long run stopped half-way
+                # still leaves what it measured.
+                echo("\n".join(render_block(result)))
     return results
