@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 
@@ -149,3 +150,19 @@ async def test_reschedule_and_cancel_move_and_free_the_seat(
     )
     assert day.slot(FIRST_TIME).seats_left == 1
     assert day.slot(later(30)).seats_left == 1
+
+
+async def test_moving_to_a_day_with_no_times_is_refused_as_booking_it_is(
+    api: httpx.AsyncClient, booking_service: BookingService
+) -> None:
+    await asyncio.to_thread(seed_world, booking_service.app, 1)
+    created = (await api.post(BOOKINGS, json=booking_body())).json()
+    closed_day = (FIRST_TIME + timedelta(days=1)).isoformat()  # a Tuesday: never opened
+    booked = await api.post(BOOKINGS, json=booking_body(starts_at=closed_day, phone="20304051"))
+    moved = await api.post(
+        f"/api/v1/bookings/{created['booking_id']}/reschedule",
+        json={"starts_at": closed_day},
+        headers={"X-Manage-Token": created["manage_token"]},
+    )
+    assert booked.status_code == moved.status_code == 422, moved.text
+    assert "no bookable times" in moved.json()["detail"]

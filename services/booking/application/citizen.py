@@ -224,7 +224,9 @@ class CitizenCommands(PersonalDataCommands):
             new_day = (
                 old_day
                 if same_day
-                else self.get_site_day(booking.municipality, booking.site, local_date(starts_at))
+                else self._open_day_for(
+                    booking.municipality, booking.site_name, booking.site, starts_at
+                )
             )
             new_day.take_seat(
                 starts_at, str(booking.id), booking.service, now=self.clock(), hold_id=hold_id
