@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 import asyncpg
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import Field, SecretStr, field_validator
@@ -149,6 +150,18 @@ class PersonalDataSettings(BaseSettings):
     @property
     def uses_demo_personal_data_key(self) -> bool:
         return self.personal_data_key.get_secret_value() == DEMO_PERSONAL_DATA_KEY
+
+    def warn_if_demo_key(self, service: str) -> None:
+        """Said at every start: citizens' keys wrapped with the public demo key are as good as
+        unwrapped, and changing the key later leaves them unreadable."""
+        if self.uses_demo_personal_data_key:
+            structlog.get_logger().warning(
+                "personal_data.demo_key",
+                service=service,
+                detail="PERSONAL_DATA_KEY is the public demo key: fine for a demo, never for "
+                "real citizens. Set your own before the first real booking; keys wrapped "
+                "with another key cannot be opened after it is changed.",
+            )
 
 
 async def open_sealed(

@@ -48,6 +48,7 @@ class BookingService:
     async def start(cls, settings: BookingSettings, nc: NatsClient) -> BookingService:
         if settings.nats_url is None:
             raise ValueError("BookingService needs settings.nats_url")
+        settings.warn_if_demo_key("booking")
         pool = await create_pool(settings.database_url)
         await apply_schema(pool, "platform", "availability", "deadlines", "personal_data", "audit")
         app = await asyncio.to_thread(

@@ -61,6 +61,7 @@ class NotificationsService:
         """Connects to PostgreSQL and applies this service's schema. The events stream must
         exist already (declared by infra.streams); the service only binds to it. `provider`
         replaces the one the settings name (tests); `clock` decides what is due."""
+        settings.warn_if_demo_key("notifications")
         pool = await create_pool(settings.database_url)
         try:
             await apply_schema(pool, "platform", "notifications", "personal_data")

@@ -90,3 +90,12 @@ def test_retention_runs_from_the_latest_appointment() -> None:
     keys.request_erasure(late.id, "lone", AT)
     due = keys.due(AT)
     assert [(d.subject_id, d.requested_by) for d in due] == [(late.id, "lone")]
+
+
+def test_a_service_started_on_the_public_demo_key_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    PersonalDataSettings().warn_if_demo_key("booking")
+    assert "PERSONAL_DATA_KEY is the public demo key" in capsys.readouterr().out
+    PersonalDataSettings(personal_data_key=MasterKey.generate()).warn_if_demo_key("booking")  # type: ignore[arg-type]
+    assert capsys.readouterr().out == ""
