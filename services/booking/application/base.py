@@ -132,7 +132,8 @@ class BookingStore(Application[UUID]):
         self._newer_events = GroupRead(select_newer(self.recorder))
         self._stored_days = StoredDays(self._newer_events, self.mapper, STORED_DAYS_KEPT)
         self._group_commit = GroupCommit(super()._record)
-        self._confirmed: dict[UUID, float] = {}  # aggregate -> when last confirmed current
+        # Aggregates read but not saved (municipalities) -> when the store last confirmed them.
+        self._confirmed: dict[UUID, float] = {}
 
     @contextmanager
     def _serialised(self, *day_ids: UUID) -> Iterator[None]:
@@ -278,7 +279,8 @@ class BookingStore(Application[UUID]):
         for aggregate_id, events in newer.items():
             if not events:
                 self._held.current.add(aggregate_id)
-                self._confirmed[aggregate_id] = asked
+                if aggregate_id not in saving:  # only what is trusted by time is remembered
+                    self._confirmed[aggregate_id] = asked
 
     def _current(self, aggregate_id: UUID) -> object | None:
         """The cached aggregate, if `_read_together` found it current in this attempt."""
