@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS report_slot (
     PRIMARY KEY (municipality, site, starts_at)
 );
 
+-- The times with a seat left: the first free time after a moment is the first entry here,
+-- however many full times come before it (a rush fills weeks).
+CREATE INDEX IF NOT EXISTS report_slot_free ON report_slot (municipality, site, starts_at)
+    WHERE seats_left > 0 AND NOT closed;
+
 -- The services each site has offered at some time (from its slots): the first free time of
 -- each is then found from the slots' primary key, not by reading every future slot.
 CREATE TABLE IF NOT EXISTS report_site_service (
