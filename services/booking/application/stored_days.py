@@ -30,6 +30,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from services.booking.adapters.event_store import stored_event_of
 from services.booking.domain.schedule import SiteDay
 
 # Per aggregate: its stored events after the version given.
@@ -162,14 +163,7 @@ def select_newer(recorder: AggregateRecorder) -> Select:
         with datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(statement, (list(after), list(after.values())), prepare=True)
             for row in cursor.fetchall():
-                found.setdefault(row["originator_id"], []).append(
-                    StoredEvent(
-                        originator_id=row["originator_id"],
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    )
-                )
+                found.setdefault(row["originator_id"], []).append(stored_event_of(row))
         return found
 
     return select
