@@ -1,10 +1,19 @@
 """The citizens' keys: found or created from a phone number, looked up by pseudonym, deleted
 to erase. Synchronous, for the booking application: in PostgreSQL through the event store's
-own connection pool, or in memory beside the in-memory event store of unit tests."""
+own connection pool, or in memory beside the in-memory event store of unit tests.
+
+A booking by a citizen this process has not seen does not ask first: `candidate` makes a new
+key, and the booking's save inserts its row in the same transaction as the booking's events
+(`NewKey`, `BookingRecorder.insert_events`). If the phone number turns out to have a key
+already, the unique lookup refuses the insert, the save fails as a whole, and the booking is
+decided again with `subject_for`, which finds the existing key. The database decides; the set
+of lookups known to have a key (bounded) only keeps returning citizens off the guess.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,6 +28,19 @@ from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey, Subject
 
 SCHEMA_LOCK = 7356001  # the lock `infra.database.apply_schema` takes for DDL
 MASTER_KEY_ENV = "PERSONAL_DATA_KEY"
+KNOWN_LOOKUPS_KEPT = 50_000  # about 6 MB; a lookup forgotten costs one refused guess
+LOOKUP_CONSTRAINT = "personal_data_key_lookup_key"  # UNIQUE (lookup), as PostgreSQL names it
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A new citizen's key row, inserted with the first booking that uses it."""
+
+    subject_id: UUID
+    municipality: str
+    lookup: bytes
+    wrapped_key: bytes
+    last_appointment_at: datetime
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,17 @@ class PersonalDataKeys(Protocol):
         """The citizen's pseudonym and key, created on first use (`Subject.new`); retention is
         counted from their latest appointment, so `appointment_at` moves it later, never
         earlier."""
+        ...
+
+    def candidate(
+        self, municipality: str, phone: str, appointment_at: datetime
+    ) -> tuple[Subject, NewKey] | None:
+        """A new key for a citizen not known to have one, its row to be inserted with the
+        booking (None: known, or no such insert here; ask `subject_for`)."""
+        ...
+
+    def known(self, municipality: str, phone: str) -> None:
+        """This citizen has a key: their next booking asks `subject_for`."""
         ...
 
     def find(self, municipality: str, phone: str) -> UUID | None: ...
@@ -74,6 +107,8 @@ class PostgresKeys:
     def __init__(self, datastore: PostgresDatastore, master: MasterKey) -> None:
         self.datastore = datastore
         self.master = master
+        self._known: OrderedDict[bytes, None] = OrderedDict()
+        self._known_lock = threading.Lock()
         with datastore.transaction(commit=True) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             cursor.execute(schema_sql("personal_data"))
@@ -94,6 +129,7 @@ class PostgresKeys:
         # flushes the write-ahead log up to it, this row included. A crash before that loses
         # the row only together with the booking it was for.
         candidate, wrapped = self.master.new_subject()
+        lookup = self.master.lookup(municipality, phone)
         (row,) = self._fetch(
             "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) "
             "INSERT INTO personal_data_key (subject_id, municipality, lookup, wrapped_key, "
@@ -101,12 +137,34 @@ class PostgresKeys:
             "ON CONFLICT (lookup) DO UPDATE SET last_appointment_at = greatest("
             "personal_data_key.last_appointment_at, EXCLUDED.last_appointment_at) "
             "RETURNING subject_id, wrapped_key",
-            candidate.id, municipality, self.master.lookup(municipality, phone), wrapped,
-            appointment_at,
+            candidate.id, municipality, lookup, wrapped, appointment_at,
         )  # fmt: skip
+        self._remember(lookup)
         if row["subject_id"] == candidate.id:
             return replace(candidate, new=True)
         return self.master.unwrap(row["subject_id"], row["wrapped_key"])
+
+    def candidate(
+        self, municipality: str, phone: str, appointment_at: datetime
+    ) -> tuple[Subject, NewKey] | None:
+        lookup = self.master.lookup(municipality, phone)
+        with self._known_lock:
+            if lookup in self._known:
+                self._known.move_to_end(lookup)
+                return None
+        subject, wrapped = self.master.new_subject()
+        row = NewKey(subject.id, municipality, lookup, wrapped, appointment_at)
+        return replace(subject, new=True), row
+
+    def known(self, municipality: str, phone: str) -> None:
+        self._remember(self.master.lookup(municipality, phone))
+
+    def _remember(self, lookup: bytes) -> None:
+        with self._known_lock:
+            self._known[lookup] = None
+            self._known.move_to_end(lookup)
+            if len(self._known) > KNOWN_LOOKUPS_KEPT:
+                self._known.popitem(last=False)
 
     def find(self, municipality: str, phone: str) -> UUID | None:
         rows = self._fetch(
@@ -191,6 +249,14 @@ class MemoryKeys:
                 return replace(subject, new=True)
             row.last_appointment_at = max(row.last_appointment_at, appointment_at)
             return row.subject
+
+    def candidate(
+        self, municipality: str, phone: str, appointment_at: datetime
+    ) -> tuple[Subject, NewKey] | None:
+        return None  # the in-memory event store inserts no key rows
+
+    def known(self, municipality: str, phone: str) -> None:
+        pass
 
     def find(self, municipality: str, phone: str) -> UUID | None:
         with self._lock:

@@ -12,6 +12,10 @@ and the group commit (`application/group_commit.py`) queues behind that thread. 
 prepared call of a function does the same in the statement's own transaction: the table locked
 (so notification ids commit in order), listeners notified, the events inserted, their ids
 returned in order.
+
+A booking by a new citizen also inserts the citizen's key row (`infra.personal_data_keys.NewKey`)
+in that call, before the events: the key exists exactly when the booking sealed with it does,
+and a phone number that already has a key fails the whole save (`is_known_citizen`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 
 from infra.leadership import SCHEMA_LOCK
+from infra.personal_data_keys import LOOKUP_CONSTRAINT, NewKey
+
+NEW_KEYS = "new_keys"  # the save's keyword for the citizens' key rows it inserts
 
 
 class BookingRecorder(PostgresApplicationRecorder):
@@ -63,6 +70,30 @@ class BookingRecorder(PostgresApplicationRecorder):
         self._call_insert = self._composed(
             SQL("SELECT * FROM {0}(%s, %s, %s, %s) AS inserted(notification_id)").format(function)
         )
+        with_keys = SQL("{0}.{1}").format(
+            Identifier(datastore.schema), Identifier(f"bs_insert_{events_table_name}_with_keys")
+        )
+        self._create_insert_with_keys_function = SQL(
+            "CREATE OR REPLACE FUNCTION {with_keys}("
+            "ids {id_type}[], versions bigint[], topics text[], states bytea[], "
+            "subject_ids uuid[], municipalities text[], lookups bytea[], wrapped_keys bytea[], "
+            "appointments timestamptz[]) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO personal_data_key (subject_id, municipality, lookup, wrapped_key, "
+            "last_appointment_at) SELECT * FROM "
+            "unnest(subject_ids, municipalities, lookups, wrapped_keys, appointments); "
+            "RETURN QUERY SELECT * FROM {function}(ids, versions, topics, states); "
+            "END $$"
+        ).format(
+            with_keys=with_keys,
+            id_type=Identifier(datastore.originator_id_type),
+            function=function,
+        )
+        self._call_insert_with_keys = self._composed(
+            SQL(
+                "SELECT * FROM {0}(%s, %s, %s, %s, %s, %s, %s, %s, %s) AS inserted(notification_id)"
+            ).format(with_keys)
+        )
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         # Under the schema lock: concurrent CREATE OR REPLACE FUNCTION fails ("tuple
@@ -70,25 +101,39 @@ class BookingRecorder(PostgresApplicationRecorder):
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         super()._create_table(curs)
         curs.execute(self._create_insert_function)
+        curs.execute(self._create_insert_with_keys_function)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """One call, committed on its own (the pool's connections are in autocommit)."""
+        """One call, committed on its own (the pool's connections are in autocommit), with the
+        key rows of `new_keys` if given."""
         if not stored_events:
             return []
+        events = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        keys: Sequence[NewKey] = kwargs.get(NEW_KEYS) or ()
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self._call_insert,
-                (
-                    [e.originator_id for e in stored_events],
-                    [e.originator_version for e in stored_events],
-                    [e.topic for e in stored_events],
-                    [e.state for e in stored_events],
-                ),
-                prepare=True,
-            )
+            if keys:
+                curs.execute(
+                    self._call_insert_with_keys,
+                    (
+                        *events,
+                        [k.subject_id for k in keys],
+                        [k.municipality for k in keys],
+                        [k.lookup for k in keys],
+                        [k.wrapped_key for k in keys],
+                        [k.last_appointment_at for k in keys],
+                    ),
+                    prepare=True,
+                )
+            else:
+                curs.execute(self._call_insert, events, prepare=True)
             return [row["notification_id"] for row in curs.fetchall()]
 
     def _composed(self, statement: Composable) -> Composed:
@@ -168,6 +213,13 @@ class BookingRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def is_known_citizen(error: BaseException) -> bool:
+    """Whether a save failed because a new key's phone number has a key already."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    return diag is not None and diag.constraint_name == LOOKUP_CONSTRAINT
 
 
 def stored_event_of(row: DictRow) -> StoredEvent:

@@ -36,7 +36,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoding
 from eventsourcing.utils import get_topic
 
-from services.booking.adapters.event_store import BookingRecorder
+from services.booking.adapters.event_store import NEW_KEYS, BookingRecorder
 from services.booking.application.group_commit import GroupCommit
 from services.booking.application.stored_days import GroupRead, StoredDays, select_newer
 from services.booking.domain.booking import Booking
@@ -191,7 +191,7 @@ class BookingStore(Application[UUID]):
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Concurrent commands' saves are written together (`group_commit`)."""
-        if processing_event.tracking is not None or processing_event.saved_kwargs:
+        if processing_event.tracking is not None or set(processing_event.saved_kwargs) - {NEW_KEYS}:
             return super()._record(processing_event)
         return self._group_commit.record(processing_event)
 

@@ -12,6 +12,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
+from infra.personal_data import Subject
+from infra.personal_data_keys import NewKey
+from services.booking.adapters.event_store import NEW_KEYS, is_known_citizen
 from services.booking.application.base import local_date
 from services.booking.application.personal_data import PersonalDataCommands
 from services.booking.commands import (
@@ -144,18 +147,20 @@ class CitizenCommands(PersonalDataCommands):
             acute=command.acute_reason is not None,
         )
         slot = day.slot(command.starts_at)
-        key = self.personal_data.subject_for(command.municipality, command.phone, slot.starts_at)
-        citizen = (
-            CitizenBookings.start(key.id, command.municipality)
-            if key.new  # a pseudonym created just now: no bookings of theirs to read
-            else self._citizen_bookings(key.id, command.municipality)
-        )
-        citizen.count(
-            str(booking_id),
-            service.id,
-            municipality.active_bookings_limit,
-            CitizenBookings.active(self._status_and_time, now),
-        )
+        key, new_key = self._citizen_key(command, slot.starts_at)
+        limit = municipality.active_bookings_limit
+        if key.new:  # a pseudonym created just now: no bookings of theirs to read
+            citizen = CitizenBookings.first_booking(
+                key.id, command.municipality, str(booking_id), service.id, limit
+            )
+        else:
+            citizen = self._citizen_bookings(key.id, command.municipality)
+            citizen.count(
+                str(booking_id),
+                service.id,
+                limit,
+                CitizenBookings.active(self._status_and_time, now),
+            )
         booking = Booking.book(
             booking_id,
             key,
@@ -174,8 +179,28 @@ class CitizenCommands(PersonalDataCommands):
             acute_reason=command.acute_reason,
             by=command.by,
         )
-        self.save(booking, day, citizen)
+        try:
+            self.save(booking, day, citizen, **({NEW_KEYS: [new_key]} if new_key else {}))
+        except RecordConflictError as conflict:
+            if new_key is not None and is_known_citizen(conflict):
+                self.personal_data.known(command.municipality, command.phone)  # tried again
+            raise
+        if new_key is not None:
+            self.personal_data.known(command.municipality, command.phone)
         return booking
+
+    def _citizen_key(
+        self, command: BookTime, appointment_at: datetime
+    ) -> tuple[Subject, NewKey | None]:
+        """The citizen's key, and its row if it is new and to be inserted with the booking: a
+        phone number this process has not seen is taken to be new (`PersonalDataKeys.candidate`),
+        the unique lookup in the database deciding."""
+        guess = self.personal_data.candidate(command.municipality, command.phone, appointment_at)
+        if guess is not None:
+            return guess
+        return self.personal_data.subject_for(
+            command.municipality, command.phone, appointment_at
+        ), None
 
     def _open_day_for(
         self, municipality: str, site_name: str, site: str, starts_at: datetime

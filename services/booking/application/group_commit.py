@@ -9,6 +9,9 @@ Guarantees:
   the shared transaction fails (one command lost an optimistic-concurrency race), each save
   of the group is written again in its own transaction, so only the loser fails;
 - a save waits for at most one transaction besides its own: nothing waits to fill a group.
+
+A save's keyword arguments for the recorder (`save(..., new_keys=[...])`) are lists: the
+group's are joined, each key's lists in the order of the saves.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class GroupCommit:
             for save in group:
                 together.events.extend(save.processing.events)
                 together.aggregates.update(save.processing.aggregates)
+                for name, rows in save.processing.saved_kwargs.items():
+                    together.saved_kwargs.setdefault(name, []).extend(rows)
             try:
                 recordings = self._record(together)
             except Exception:  # each save is written again alone, to find its own fate

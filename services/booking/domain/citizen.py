@@ -31,12 +31,26 @@ class HasActiveBookings(Conflict):
 class CitizenBookings(Aggregate):
     @classmethod
     def start(cls, citizen_id: UUID, municipality: str) -> CitizenBookings:
-        return cls._create(cls.Started, id=citizen_id, municipality=municipality)  # type: ignore[attr-defined]
+        return cls._create(cls.Started, id=citizen_id, municipality=municipality, first=None)  # type: ignore[attr-defined]
+
+    @classmethod
+    def first_booking(
+        cls, citizen_id: UUID, municipality: str, booking_id: str, service: str, limit: int
+    ) -> CitizenBookings:
+        """A citizen new to the store and their first booking, in one event (`count` on a
+        started citizen would be two)."""
+        _refuse_over(limit, 0, service)
+        return cls._create(
+            cls.Started,  # type: ignore[attr-defined]
+            id=citizen_id,
+            municipality=municipality,
+            first={booking_id: service},
+        )
 
     @event("Started")
-    def __init__(self, municipality: str) -> None:
+    def __init__(self, municipality: str, first: dict[str, str] | None = None) -> None:
         self.municipality = municipality
-        self.bookings: dict[str, str] = {}  # booking id -> service
+        self.bookings: dict[str, str] = dict(first or {})  # booking id -> service
         self.erased = False
 
     def count(
@@ -50,11 +64,7 @@ class CitizenBookings(Aggregate):
         if self.erased:
             raise Conflict("this citizen's personal data was erased a moment ago; book again")
         active = [b for b, s in self.bookings.items() if s == service and is_active(b)]
-        if len(active) >= limit:
-            raise OverLimit(
-                f"this phone number already has {len(active)} active booking(s) of {service!r} "
-                f"(at most {limit}); move or cancel one instead"
-            )
+        _refuse_over(limit, len(active), service)
         self._counted(
             booking_id=booking_id,
             service=service,
@@ -101,3 +111,11 @@ class CitizenBookings(Aggregate):
             return found is not None and found[0] == "booked" and found[1] > now
 
         return check
+
+
+def _refuse_over(limit: int, active: int, service: str) -> None:
+    if active >= limit:
+        raise OverLimit(
+            f"this phone number already has {active} active booking(s) of {service!r} "
+            f"(at most {limit}); move or cancel one instead"
+        )
