@@ -55,7 +55,7 @@ async def stored_notification_ids(service: BookingService) -> list[int]:
     notifications = await asyncio.to_thread(
         service.app.recorder.select_notifications, start=0, limit=10_000, inclusive_of_start=False
     )
-    return [n.id for n in notifications if not is_internal(service.app.mapper.to_domain_event(n))]
+    return [n.id for n in notifications if not is_internal(n.topic)]
 
 
 async def relay_all(relay: Relay) -> None:

@@ -171,9 +171,9 @@ class Relay:
         publishes = []
         expected = self.last_seq
         for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)
-            if is_internal(domain_event):
+            if is_internal(notification.topic):
                 continue
+            domain_event = self.app.mapper.to_domain_event(notification)
             envelope = to_envelope(domain_event)
             headers = {
                 "Nats-Msg-Id": str(envelope.event_id),

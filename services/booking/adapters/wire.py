@@ -6,6 +6,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import resolve_topic
 
 from events import EVENT_TYPES, Envelope
 from events.personal import Sealed
@@ -50,8 +51,10 @@ INTERNAL: frozenset[str] = frozenset(
 )
 
 
-def is_internal(domain_event: DomainEventProtocol[Any]) -> bool:
-    return type(domain_event).__qualname__ in INTERNAL
+def is_internal(topic: str) -> bool:
+    """Whether events stored under `topic` stay in the booking service (told from the topic,
+    so the relay does not decode them)."""
+    return resolve_topic(topic).__qualname__ in INTERNAL  # resolved topics are cached
 
 
 def event_id(originator_id: UUID, originator_version: int) -> UUID:
