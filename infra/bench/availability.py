@@ -16,7 +16,7 @@ from infra.bench.lag import wait_until
 from infra.bench.report import ScenarioResult, add_latencies
 from infra.bench.world import MUNICIPALITY, Layout, open_world
 from infra.database import create_pool
-from services.booking.adapters.availability import free_times
+from services.booking.adapters.availability import free_times_json
 from services.booking.application import BookingApplication
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.settings import BookingSettings
@@ -50,7 +50,7 @@ async def raw_queries_per_second(space: Space, layout: Layout, seconds: float) -
         for index in counter:
             site, day = query(layout, index)
             start = datetime.combine(layout.day(day), clock.min, COPENHAGEN)
-            await free_times(
+            await free_times_json(
                 pool,
                 MUNICIPALITY,
                 service="pas",

@@ -3,6 +3,7 @@ while they last, acute seats stay hidden until released, closed times show as no
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from nats.js import JetStreamContext
+from pydantic import TypeAdapter
 
 from events import Envelope, encode
 from events.schedule import (
@@ -25,8 +27,13 @@ from events.schedule import (
     SlotSeats,
 )
 from infra.projection import ProjectionRunner
-from services.booking.adapters.availability import AvailabilityProjection, free_times
+from services.booking.adapters.availability import (
+    AvailabilityProjection,
+    free_times,
+    free_times_json,
+)
 from services.booking.domain.opening_hours import COPENHAGEN
+from services.booking.entrypoints.schemas import FreeTimeView
 from tests.support import eventually, running_in_background
 
 DAY = date(2030, 3, 4)
@@ -153,3 +160,42 @@ async def test_closed_times_show_as_not_free_even_as_their_seats_are_given_back(
     )
     assert await seats(pool) == {T0: 2}  # closed from T1 to the end of the day
     assert await seats(pool, DAY + timedelta(days=1)) == {NEXT_DAY: 1}  # other days unaffected
+
+
+async def test_the_json_postgresql_writes_is_the_json_pydantic_would_write(
+    pool: asyncpg.Pool,
+) -> None:
+    """The availability endpoint answers with JSON built in SQL (`free_times_json`): the same
+    times, in the same order and format, as FreeTimeView's own JSON of `free_times`, in winter
+    and summer time and across the change between them."""
+    starts = [
+        datetime(2031, 1, 6, 8, 0, tzinfo=COPENHAGEN),
+        datetime(2031, 1, 6, 8, 0, tzinfo=COPENHAGEN),  # the same time at another site
+        datetime(2031, 1, 6, 23, 45, tzinfo=COPENHAGEN),  # ends on the next day in UTC terms
+        datetime(2031, 3, 29, 15, 0, tzinfo=COPENHAGEN),  # the day before summer time
+        datetime(2031, 3, 30, 9, 15, tzinfo=COPENHAGEN),  # the first day of summer time
+        datetime(2031, 10, 26, 10, 30, tzinfo=COPENHAGEN),  # the first day of winter time
+    ]
+    for index, starts_at in enumerate(starts):
+        await pool.execute(
+            "INSERT INTO availability_slot (municipality, site, starts_at, ends_at, capacity, "
+            "seats_left, services) VALUES ('slagelse', $1, $2, $3, 3, $4, $5)",
+            "korsoer" if index != 1 else "skaelskoer",
+            starts_at,
+            starts_at + timedelta(minutes=15),
+            1 + index % 3,
+            ["pas"] if index % 2 else ["pas", "mitid"],
+        )
+    start, end = datetime(2031, 1, 1, tzinfo=UTC), datetime(2032, 1, 1, tzinfo=UTC)
+    views = TypeAdapter(list[FreeTimeView])
+    for service, site in [(None, None), ("mitid", None), ("pas", "korsoer"), ("id", None)]:
+        found = await free_times(pool, "slagelse", service=service, site=site, start=start, end=end)
+        written = await free_times_json(
+            pool, "slagelse", service=service, site=site, start=start, end=end
+        )
+        expected = views.dump_json([FreeTimeView(**vars(t)) for t in found])
+
+        assert json.loads(written) == json.loads(expected)
+    assert len(json.loads(await free_times_json(
+        pool, "slagelse", service=None, site=None, start=start, end=end
+    ))) == len(starts)  # fmt: skip
