@@ -64,8 +64,9 @@ class PersonalDataKeys(Protocol):
         booking (None: known, or no such insert here; ask `subject_for`)."""
         ...
 
-    def known(self, municipality: str, phone: str) -> None:
-        """This citizen has a key: their next booking asks `subject_for`."""
+    def known(self, lookup: bytes) -> None:
+        """The citizen of this lookup (`NewKey.lookup`) has a key: their next booking asks
+        `subject_for`."""
         ...
 
     def find(self, municipality: str, phone: str) -> UUID | None: ...
@@ -139,7 +140,7 @@ class PostgresKeys:
             "RETURNING subject_id, wrapped_key",
             candidate.id, municipality, lookup, wrapped, appointment_at,
         )  # fmt: skip
-        self._remember(lookup)
+        self.known(lookup)
         if row["subject_id"] == candidate.id:
             return replace(candidate, new=True)
         return self.master.unwrap(row["subject_id"], row["wrapped_key"])
@@ -156,10 +157,7 @@ class PostgresKeys:
         row = NewKey(subject.id, municipality, lookup, wrapped, appointment_at)
         return replace(subject, new=True), row
 
-    def known(self, municipality: str, phone: str) -> None:
-        self._remember(self.master.lookup(municipality, phone))
-
-    def _remember(self, lookup: bytes) -> None:
+    def known(self, lookup: bytes) -> None:
         with self._known_lock:
             self._known[lookup] = None
             self._known.move_to_end(lookup)
@@ -255,7 +253,7 @@ class MemoryKeys:
     ) -> tuple[Subject, NewKey] | None:
         return None  # the in-memory event store inserts no key rows
 
-    def known(self, municipality: str, phone: str) -> None:
+    def known(self, lookup: bytes) -> None:
         pass
 
     def find(self, municipality: str, phone: str) -> UUID | None:

@@ -9,6 +9,7 @@ import asyncio
 import math
 import threading
 import time
+from typing import NamedTuple
 from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
@@ -131,6 +132,16 @@ def book_in_threads(service: BookingService, layout: Layout, indexes: range) -> 
     return [latency for share in latencies for latency in share]
 
 
+class Rounds(NamedTuple):
+    """What the alternating rounds measured."""
+
+    saves_per_second: float
+    commands_per_second: float
+    latencies: list[float]
+    ratios: list[float]  # app / baseline, per round
+    cpu_per_command: float  # this process's CPU seconds, relay included
+
+
 async def application_level(
     service: BookingService,
     space: Space,
@@ -138,10 +149,9 @@ async def application_level(
     baseline: Baseline,
     commands: int,
     saves: int,
-) -> tuple[float, float, list[float], list[float], float]:
+) -> Rounds:
     """ROUNDS rounds, each a chunk of baseline saves then a chunk of commands (until they are
-    on the stream); (saves/s, commands/s, latencies, each round's ratio, this process's CPU
-    seconds per command, relay included)."""
+    on the stream)."""
     stop = asyncio.Event()
     relay = asyncio.create_task(service.relay().run(stop))
     try:
@@ -162,7 +172,7 @@ async def application_level(
             rounds.append((len(chunk) / booked_in) / (save_chunk / saved_in))
             saving += saved_in
             booking += booked_in
-        return saves / saving, commands / booking, latencies, rounds, cpu / commands
+        return Rounds(saves / saving, commands / booking, latencies, rounds, cpu / commands)
     finally:
         stop.set()
         await relay
@@ -209,16 +219,18 @@ async def run(env: BenchEnvironment, space: Space, result: ScenarioResult) -> No
     service = await BookingService.start(settings, space.nc)
     try:
         await asyncio.to_thread(open_world, service.app, layout)
-        saving, rate, latencies, rounds, cpu = await application_level(
-            service, space, layout, baseline, commands, saves
-        )
+        measured = await application_level(service, space, layout, baseline, commands, saves)
     finally:
         await service.close()
         await asyncio.to_thread(baseline.close)
-    result.add("baseline: eventsourcing save(booking, day), 1 thread", saving, "saves/s")
-    result.add(f"app: commands relayed ({THREADS} threads)", rate, "commands/s")
-    add_latencies(result, "app: command latency", latencies)
-    result.add("app: CPU per command, this process", cpu * 1000, "ms")
+    result.add(
+        "baseline: eventsourcing save(booking, day), 1 thread", measured.saves_per_second, "saves/s"
+    )
+    result.add(
+        f"app: commands relayed ({THREADS} threads)", measured.commands_per_second, "commands/s"
+    )
+    add_latencies(result, "app: command latency", measured.latencies)
+    result.add("app: CPU per command, this process", measured.cpu_per_command * 1000, "ms")
     rate, answers = await http_level(space, layout, commands, http_commands)
     result.add(f"http: commands relayed ({HTTP_CONNECTIONS} connections)", rate, "commands/s")
     add_latencies(result, "http: answer time", [a.seconds for a in answers])
@@ -229,6 +241,6 @@ async def run(env: BenchEnvironment, space: Space, result: ScenarioResult) -> No
     result.target(f"app: commands relayed ({THREADS} threads)", ">=", result.value(base))
     result.notes.append(
         f"{commands:,} app commands and {saves:,} baseline saves in {ROUNDS} alternating rounds "
-        f"(app/baseline per round: {', '.join(f'{r:.2f}x' for r in rounds)}); "
+        f"(app/baseline per round: {', '.join(f'{r:.2f}x' for r in measured.ratios)}); "
         f"{http_commands:,} commands over HTTP after them"
     )

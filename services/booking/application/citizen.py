@@ -183,10 +183,10 @@ class CitizenCommands(PersonalDataCommands):
             self.save(booking, day, citizen, **({NEW_KEYS: [new_key]} if new_key else {}))
         except RecordConflictError as conflict:
             if new_key is not None and is_known_citizen(conflict):
-                self.personal_data.known(command.municipality, command.phone)  # tried again
+                self.personal_data.known(new_key.lookup)  # decided again with `subject_for`
             raise
         if new_key is not None:
-            self.personal_data.known(command.municipality, command.phone)
+            self.personal_data.known(new_key.lookup)
         return booking
 
     def _citizen_key(
