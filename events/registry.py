@@ -113,6 +113,36 @@ class UndecodableEvent(ValueError):
 
 def decode(raw: bytes) -> Envelope[Any]:
     """Parses and validates a message; raises `UndecodableEvent` with a readable reason."""
+    current = decode_current(raw)
+    return current if current is not None else decode_any(raw)
+
+
+TYPE_KEY = b'"type":"'
+
+
+def decode_current(raw: bytes) -> Envelope[Any] | None:
+    """The common case in one pass of pydantic's JSON parser, without building a dict first
+    (a third of what decoding costs): a message as `encode` writes it, of its type's current
+    schema version. The type is read off the bytes and then checked against what was
+    validated, so this returns only what `decode_any` would; None leaves anything else to it."""
+    start = raw.find(TYPE_KEY)
+    if start < 0:
+        return None
+    start += len(TYPE_KEY)
+    envelope = ENVELOPES.get(raw[start : raw.find(b'"', start)].decode("latin-1"))
+    if envelope is None:
+        return None
+    try:
+        found = envelope.model_validate_json(raw)
+    except ValidationError:
+        return None
+    if ENVELOPES.get(found.type) is not envelope:
+        return None
+    return found if found.schema_version == EVENT_TYPES[found.type].VERSION else None
+
+
+def decode_any(raw: bytes) -> Envelope[Any]:
+    """Any message: older schema versions upcast, and a reason for whatever is refused."""
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from events import Envelope, UndecodableEvent, decode, encode
 from events.booking import BookingBooked, BookingCancelled, Channel
+from events.registry import decode_any, decode_current
 
 QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -83,6 +85,7 @@ def test_any_bytes_decode_or_are_refused_with_a_reason(raw: bytes) -> None:
 
 def test_json_nested_deeper_than_the_parser_allows_is_refused() -> None:
     decodes_or_refuses(b"[" * 100_000)
+    decodes_or_refuses(b'{"type":"booking.booked","data":' + b"[" * 100_000)
 
 
 def test_an_integer_longer_than_python_converts_is_refused() -> None:
@@ -154,3 +157,50 @@ def test_an_old_booking_booked_is_upcast_to_the_current_version() -> None:
     decoded = decode(json.dumps(version_1).encode())
     assert decoded.schema_version == BookingBooked.VERSION
     assert decoded.data.acute_reason is None
+
+
+def compact(document: Any) -> bytes:
+    """As `encode` writes: no spaces, so `decode_current` reads the type off the bytes."""
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def same_as_the_full_path(raw: bytes) -> None:
+    """`decode` takes `decode_current`'s envelope when it has one: it must be exactly what
+    the full path (upcasts, reasons) gives for the same bytes."""
+    current = decode_current(raw)
+    if current is None:
+        return
+    assert current == decode_any(raw)
+    assert type(current) is type(decode_any(raw))
+
+
+@QUICK
+@given(st.sampled_from(FIELDS), json_values)
+def test_the_quick_path_decodes_an_envelope_with_any_field_replaced_as_the_full_path(
+    field: str, value: Any
+) -> None:
+    same_as_the_full_path(compact({**VALID, field: value}))
+
+
+@QUICK
+@given(st.sampled_from(DATA_FIELDS), json_values | st.just("absent"))
+def test_the_quick_path_decodes_any_event_data_as_the_full_path(field: str, value: Any) -> None:
+    data = {k: v for k, v in VALID["data"].items() if k != field}
+    if value != "absent":
+        data[field] = value
+    same_as_the_full_path(compact({**VALID, "data": data}))
+
+
+def test_the_quick_path_leaves_older_versions_and_other_spellings_to_the_full_path() -> None:
+    assert decode_current(compact(VALID)) == decode_any(compact(VALID))
+    older = {**VALID, "schema_version": 1, "data": dict(VALID["data"])}
+    del older["data"]["acute_reason"]
+    assert decode_current(compact(older)) is None  # upcast by the full path
+    assert decode(compact(older)).schema_version == BookingBooked.VERSION
+    assert decode_current(json.dumps(VALID).encode()) is None  # spaces: not as `encode` writes
+    # The first "type" in the bytes is not always the envelope's own: the full path decides.
+    envelope = {k: v for k, v in VALID.items() if k != "data"}
+    inner_first = compact({"data": {**VALID["data"], "type": "booking.cancelled"}, **envelope})
+    assert decode_current(inner_first) is None
+    with pytest.raises(UndecodableEvent, match=r"invalid booking\.booked: data\.type"):
+        decode(inner_first)
