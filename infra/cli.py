@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 
 from events.schema import write_json_schemas
 from infra.bench.cli import bench
+from infra.garbage_collector import tune_for_batches
 from infra.nats_accounts import without_credentials
 from infra.read_models import ReadModel
 from infra.replay import CannotReplay, connected_to_nats, parse_until, replayable
@@ -120,6 +121,7 @@ def up(
     port: Annotated[int, typer.Option(help="HTTP port of the API")] = 8000,
 ) -> None:
     """Starts every service in one process (embedded nats-server unless NATS_URL is set)."""
+    tune_for_batches()
     asyncio.run(_run(SERVICES, port, demo))
 
 
@@ -135,6 +137,7 @@ def serve(
         raise typer.BadParameter(
             f"unknown service {service!r}; choose one of {', '.join(SERVICES)}"
         )
+    tune_for_batches()
     asyncio.run(_run((service,), port or DEFAULT_PORTS[service], demo=False))
 
 
@@ -264,6 +267,7 @@ def replay_command(
 
     try:
         model = replayable(projection, replayable_read_models())
+        tune_for_batches()
         asyncio.run(run(model, parse_until(until)))
     except CannotReplay as error:
         typer.echo(f"replay: {error}", err=True)

@@ -12,6 +12,7 @@ import typer
 
 from infra.bench.report import render
 from infra.bench.runner import SCENARIOS, machine, run_scenarios
+from infra.garbage_collector import tune_for_batches
 from infra.settings import ConnectionSettings
 
 
@@ -33,6 +34,7 @@ def bench(
     # Services' logs go to stderr, so that stdout is the report (or the JSON) alone.
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     host = machine()
+    tune_for_batches()  # as every service process the bench starts (and its baselines too)
 
     def progress(line: str) -> None:
         """Progress, and each scenario's figures as it finishes: stderr (the report: stdout)."""
