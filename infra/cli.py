@@ -40,12 +40,9 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
     from services.booking.seed import DEMO_MUNICIPALITIES, apply_seed, load_seed
     from services.booking.service import ERROR_STATUSES, BookingService
     from services.booking.settings import BookingSettings
-    from services.notifications.service import NotificationsService
-    from services.notifications.settings import NotificationsSettings
-    from services.reporting.service import ReportingService
-    from services.reporting.settings import ReportingSettings
-    from services.web.service import WebService
-    from services.web.settings import WebSettings
+
+    # Each other service is imported only if it runs here: reporting's charts alone
+    # (matplotlib) are 40 MB of every process that imports them.
 
     settings = ConnectionSettings()
     # The staff token signing keys of every service that checks staff tokens (STAFF_TOKENS);
@@ -63,6 +60,9 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             services.append(booking)
             routers.append(booking.router())
         if "notifications" in names:
+            from services.notifications.service import NotificationsService
+            from services.notifications.settings import NotificationsSettings
+
             notification_settings = NotificationsSettings(
                 nats_url=shared.nats_url, staff_tokens=staff_keys
             )
@@ -75,12 +75,18 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             services.append(notifications)
             routers.append(notifications.router())  # delivery receipts, opt-outs
         if "reporting" in names:
+            from services.reporting.service import ReportingService
+            from services.reporting.settings import ReportingSettings
+
             reporting = await ReportingService.start(
                 ReportingSettings(nats_url=shared.nats_url, staff_tokens=staff_keys), shared.nc
             )
             services.append(reporting)
             routers.append(reporting.router())
         if "web" in names:  # the pages; they reach the APIs over HTTP, here on this port
+            from services.web.service import WebService
+            from services.web.settings import WebSettings
+
             listed = DEMO_MUNICIPALITIES if demo else ()
             web = WebService.start(WebSettings().beside(port, names, listed))
             services.append(web)
