@@ -74,7 +74,9 @@ class BookingBooked(EventData):
                     [InitErrorDetails(type="missing", loc=(name,), input=None) for name in missing],
                 )
         if "acute" not in self.model_fields_set and self.acute_reason is not None:
-            return self.model_copy(update={"acute": True})
+            # Still being made: frozen only keeps it from being changed once made (pydantic
+            # keeps `self`, not a copy, when constructed directly).
+            object.__setattr__(self, "acute", True)
         return self
 
 

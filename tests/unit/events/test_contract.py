@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from events import EVENT_TYPES, Envelope, UndecodableEvent, decode, encode
-from events.booking import BookingCancelled
+from events.booking import BookingBooked, BookingCancelled
+from events.registry import decode_current
 from events.schema import write_json_schemas
 
 CANCELLED = Envelope[BookingCancelled](
@@ -99,3 +100,18 @@ def test_a_booking_names_its_citizen_sealed_or_in_plaintext() -> None:
     envelope = decode(json.dumps(v3).encode())
     assert envelope.data.personal.ciphertext == "c2VhbGVk"
     assert envelope.data.citizen_name is None and envelope.data.phone is None
+
+
+def test_acute_follows_from_a_plaintext_reason_when_not_given() -> None:
+    """However the event is made: decoded from a message (the quick path and the full one),
+    validated from a dict, or constructed in code."""
+    v3 = {**BOOKED_V1, "schema_version": 3}
+    v3["data"] = {**BOOKED_V1["data"], "acute_reason": "Mister sin ret i morgen"}  # type: ignore[dict-item]
+    compact = json.dumps(v3, separators=(",", ":")).encode()
+    assert decode_current(compact) is not None  # this message takes the quick path
+    assert decode(compact).data.acute is True
+    assert decode(json.dumps(v3).encode()).data.acute is True
+    data = v3["data"]
+    assert BookingBooked.model_validate(data).acute is True
+    assert BookingBooked(**data).acute is True  # type: ignore[arg-type]
+    assert BookingBooked(**{**data, "acute": False}).acute is False  # type: ignore[arg-type]
