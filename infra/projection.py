@@ -76,7 +76,10 @@ class ProjectionRunner:
     js: JetStreamContext
     pool: asyncpg.Pool
     stream: str = EVENTS_STREAM
-    batch: int = 100
+    # At most this many messages per fetch and transaction (a fetch returns what is there, so
+    # this bounds catching up, not latency). Catching up on 30,000 events: 100 -> 7,200-8,500
+    # events/s, 500 -> 12,000-13,400.
+    batch: int = 500
     max_attempts: int = 3
     retry_delay: float = 0.2
     ack_wait: float = 30
