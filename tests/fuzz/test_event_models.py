@@ -170,8 +170,8 @@ def same_as_the_full_path(raw: bytes) -> None:
     current = decode_current(raw)
     if current is None:
         return
-    assert current == decode_any(raw)
-    assert type(current) is type(decode_any(raw))
+    full = decode_any(raw)
+    assert current == full and type(current) is type(full)
 
 
 @QUICK
