@@ -10,7 +10,7 @@ from typing import Annotated
 import structlog
 import typer
 
-from infra.bench.report import render
+from infra.bench.report import missed, render
 from infra.bench.runner import SCENARIOS, machine, run_scenarios
 from infra.garbage_collector import tune_for_batches
 from infra.settings import ConnectionSettings
@@ -26,7 +26,8 @@ def bench(
 ) -> None:
     """Measures booking, lag, availability, replay, stampede and memory against a real
     nats-server (its own, on a free port) and PostgreSQL (a fresh database per scenario,
-    dropped afterwards), each figure beside a baseline measured in the same run."""
+    dropped afterwards), each figure beside a baseline measured in the same run. Exits 1
+    when a target is missed or a check fails, listing those last."""
     names = scenarios or list(SCENARIOS)
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:
@@ -45,8 +46,16 @@ def bench(
             names, ConnectionSettings().database_url, quick=quick, scale=scale, echo=progress
         )
     )
+    misses = missed(results)
     if json_output:
-        summary = {"machine": host, "quick": quick, "scenarios": [r.to_json() for r in results]}
+        summary = {
+            "machine": host,
+            "quick": quick,
+            "scenarios": [r.to_json() for r in results],
+            "missed": misses,
+        }
         typer.echo(json.dumps(summary, indent=2))
     else:
         typer.echo(render(results, host))
+    if misses:
+        raise typer.Exit(1)

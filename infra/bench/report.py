@@ -84,12 +84,38 @@ def _number(value: float) -> str:
     return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
 
 
+def missed(results: Sequence[ScenarioResult]) -> list[str]:
+    """Every target not met and every correctness check that failed, one line each."""
+    lines = []
+    for result in results:
+        for target in result.targets:
+            if not target.met:
+                value = _number(result.value(target.figure))
+                lines.append(
+                    f"{result.scenario}: target {target.figure} {target.comparison} "
+                    f"{_number(target.limit)} NOT met ({value})"
+                )
+        lines += [
+            f"{result.scenario}: check {check} FAILED"
+            for check, ok in result.checks.items()
+            if not ok
+        ]
+    return lines
+
+
 def render(results: Sequence[ScenarioResult], machine: str) -> str:
-    """The human-readable report: one block per scenario."""
+    """The human-readable report: one block per scenario, what was missed last."""
     lines = [f"borgerservice bench on {machine}"]
     for result in results:
         lines.append("")
         lines.extend(render_block(result))
+    misses = missed(results)
+    lines.append("")
+    if misses:
+        lines.append(f"missed ({len(misses)}):")
+        lines.extend(f"  {line}" for line in misses)
+    else:
+        lines.append("every target met, every check ok")
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """`borgerservice bench` runs every scenario end to end and prints a JSON summary that parses.
-At tiny sizes, and asserting no speed (the machine is shared): only that it works and that
-its correctness checks hold."""
+At tiny sizes, and asserting no speed (the machine is shared): only that it works, that
+its correctness checks hold, and that it exits 1 exactly when it lists a missed target."""
 
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ def test_quick_bench_of_every_scenario_prints_a_json_summary() -> None:
         timeout=600,
         check=False,
     )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.returncode in (0, 1), finished.stderr[-3000:]
     summary = json.loads(finished.stdout)
+    missed_targets = [t for s in summary["scenarios"] for t in s["targets"] if not t["met"]]
+    assert len(summary["missed"]) == len(missed_targets)
+    assert finished.returncode == (1 if summary["missed"] else 0), summary["missed"]
     assert summary["quick"] is True
     assert [s["scenario"] for s in summary["scenarios"]] == list(SCENARIOS)
     for scenario in summary["scenarios"]:
