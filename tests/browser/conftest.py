@@ -42,7 +42,12 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 BIN = Path(sys.executable).parent / "borgerservice"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Tests never change tracked files: the pictures go to a temporary folder unless
+# `SCREENSHOTS_DIR=docs/screenshots` asks for the README's pictures to be refreshed.
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR")
+    or Path(os.environ.get("TMPDIR", "/tmp")) / f"borgerservice-screenshots-{os.getpid()}"
+)
 MUNICIPALITY = "slagelse"
 MANAGE_TOKEN_SECRET = "browser-tests-manage-secret"
 SMS_CALLBACK_SECRET = "browser-tests-gateway-secret"
@@ -276,7 +281,7 @@ def desk_page(browser: Any) -> Iterator[Any]:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Saves the whole page as docs/screenshots/<name>.png, the README's pictures."""
+    """Saves the whole page as <name>.png in `SCREENSHOTS` (docs/screenshots on request)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
