@@ -66,6 +66,7 @@ async def apply_schema(pool: asyncpg.Pool, *names: str) -> None:
 
 
 async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+    # A connection not made within 5 s is an outage, waited out by the caller.
+    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, timeout=5)
     assert pool is not None
     return pool

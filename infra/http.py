@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from infra.transient import is_transient
+
+RETRY_AFTER_SECONDS = 5
+log = structlog.get_logger()
 
 
 def _readable(error: RequestValidationError | ValidationError) -> JSONResponse:
@@ -17,6 +24,38 @@ def _readable(error: RequestValidationError | ValidationError) -> JSONResponse:
     ]
     detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
     return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
+
+
+class AnswerOutages:
+    """PostgreSQL or NATS away while a request is served: 503 with `Retry-After`, instead of
+    a 500 or a request hanging; the process goes on serving what it can."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as error:
+            if started or not is_transient(error):
+                raise
+            log.warning("http.outage", path=scope.get("path"), error=repr(error)[:200])
+            response = JSONResponse(
+                {"detail": "temporarily unavailable: the database or the bus is restarting"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await response(scope, receive, send)
 
 
 def build_api(
@@ -44,6 +83,8 @@ def build_api(
             return JSONResponse({"detail": str(error)}, status_code=status)
 
         api.add_exception_handler(error_type, domain_error)
+
+    api.add_middleware(AnswerOutages)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

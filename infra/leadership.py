@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import structlog
 
+from infra.transient import TRANSIENT
+
 log = structlog.get_logger()
 
 SCHEMA_LOCK = 7356001  # applying the read-model schema (infra/database.py)
@@ -23,7 +25,8 @@ SMS_RELAY_LOCK = 7356004  # notifications' SMS events onto BS_SMS
 REPLAY_LOCK = 7356005  # one `borgerservice replay` at a time
 PROJECTION_LOCKS = range(7356100, 7357100)  # one per projection name
 
-LOST_CONNECTION = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# The lock's connection lost, or none to be had (PostgreSQL restarting, full): stand by again.
+LOST_CONNECTION = TRANSIENT
 
 
 def projection_lock(name: str) -> int:

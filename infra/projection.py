@@ -29,32 +29,23 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
-import nats.errors
 import structlog
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError, ServiceUnavailableError
+from nats.js.errors import NotFoundError
 
 from events import Envelope, UndecodableEvent, decode
 from infra.leadership import lead, projection_lock
 from infra.streams import EVENTS_STREAM, deadletter_subject
+from infra.transient import TRANSIENT
 
 log = structlog.get_logger()
 
-OUTAGES = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.ConnectionReconnectingError,
-    nats.errors.NoRespondersError,
-    nats.errors.NoServersError,
-    nats.errors.StaleConnectionError,
-    ServiceUnavailableError,  # JetStream briefly without a leader (a cluster node died)
-)
+OUTAGES = TRANSIENT  # infra/transient.py: waited out, never dead-lettered for
+# A fetch that failed, or a consumer gone: bind anew and resume from the recorded position.
+_REFETCH: tuple[type[BaseException], ...] = (*OUTAGES, NotFoundError)
 
 
 class Projection(Protocol):
@@ -141,16 +132,16 @@ class ProjectionRunner:
                 messages = await subscription.fetch(self.batch, timeout=self.fetch_timeout)
             except (TimeoutError, NatsTimeout):
                 continue
-            except (*OUTAGES, NotFoundError) as error:  # fetched messages may be lost in
+            except _REFETCH as error:  # fetched messages may be lost in
                 # flight, or the consumer is gone: resume anew from the recorded position
                 log.warning("projection.fetch_failed", projection=self.name, error=repr(error))
                 await asyncio.sleep(self.retry_delay)
-                with contextlib.suppress(*OUTAGES, NotFoundError):
+                with contextlib.suppress(*_REFETCH):
                     await subscription.unsubscribe()
                 subscription = await self._bind_waiting(stop)
                 continue
             await self.handle_batch(messages)
-        with contextlib.suppress(*OUTAGES, NotFoundError):
+        with contextlib.suppress(*_REFETCH):
             await subscription.unsubscribe()
 
     async def _bind_waiting(self, stop: asyncio.Event) -> JetStreamContext.PullSubscription:

@@ -22,6 +22,7 @@ from infra.nats_accounts import ensure_municipality_consumers, load_or_create
 from infra.nats_server import EmbeddedNats
 from infra.settings import ConnectionSettings
 from infra.streams import ensure_streams
+from infra.transient import ConfigurationError, keep_running, when_available
 
 log = structlog.get_logger()
 
@@ -61,10 +62,13 @@ async def platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
         embedded, nats_url = embedded_nats(settings)
         await embedded.astart()
     try:
-        await ensure_database(settings.database_url)
-        nc = await nats.connect(nats_url, name="borgerservice", max_reconnect_attempts=-1)
+        await when_available("PostgreSQL", lambda: ensure_database(settings.database_url))
+        nc = await when_available(
+            "NATS",
+            lambda: nats.connect(nats_url, name="borgerservice", max_reconnect_attempts=-1),
+        )
         try:
-            await ensure_streams(nc.jetstream())
+            await when_available("JetStream", lambda: ensure_streams(nc.jetstream()))
             await ensure_municipality_consumers(nc.jetstream(), settings.bus_municipalities())
             yield Platform(nats_url, nc, embedded)
         finally:
@@ -97,11 +101,12 @@ async def serve_until_stopped(
     failures: list[BaseException] = []
 
     async def supervise(service: Service) -> None:
+        """A service's outage or fault is waited out and its work started again (the others
+        and the HTTP API go on); only a configuration error stops the process."""
         try:
-            await service.run(stop)
-        except Exception as error:  # one service failing stops the whole process
+            await keep_running(type(service).__name__, lambda: service.run(stop), stop)
+        except ConfigurationError as error:
             failures.append(error)
-            log.exception("service.failed", service=type(service).__name__)
             stop.set()
 
     workers = [asyncio.create_task(supervise(service)) for service in services]

@@ -57,6 +57,8 @@ class ConnectionSettings(BaseSettings):
             "POSTGRES_POOL_SIZE": "8",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_PRE_PING": "y",
+            # waiting longer for a connection than this is an outage: the command answers 503
+            "POSTGRES_CONNECT_TIMEOUT": "5",
         }
 
 

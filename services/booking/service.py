@@ -4,6 +4,7 @@ command handlers, the relay onto JetStream and the availability projection."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from infra.database import apply_schema, create_pool
 from infra.manage_token import ManageTokens
 from infra.projection import ProjectionRunner
 from infra.ratelimit import citizen_rate_limit
+from infra.transient import Worker, keep_all_running
 from services.booking.adapters.audit import AuditProjection
 from services.booking.adapters.availability import AvailabilityProjection
 from services.booking.adapters.deadlines import DeadlineRunner, DeadlinesProjection
@@ -107,15 +109,16 @@ class BookingService:
         """Commands over NATS, the relay, the availability projection and the deadlines
         (holds, waitlist offers, acute release) and the erasure of personal data, until `stop`."""
         await self.broker.start()
-        try:
-            await asyncio.gather(
-                self.relay().run(stop),
-                self.availability().run(stop),
-                self.audit().run(stop),
-                self.deadlines().run(stop),
-                self.deadline_runner().run(stop),
-                self.erasure_runner().run(stop),
-            )
+        workers: dict[str, Callable[[], Worker]] = {
+            "relay": self.relay,
+            "availability": self.availability,
+            "audit": self.audit,
+            "deadlines": self.deadlines,
+            "deadline-runner": self.deadline_runner,
+            "erasure": self.erasure_runner,
+        }
+        try:  # each worker on its own: one failing never stops the others
+            await keep_all_running("booking", workers, stop)
         finally:
             await self.broker.stop()
 

@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
 from infra.projection import ProjectionRunner
+from infra.transient import Worker, keep_all_running
 from services.notifications.adapters.http_gateway import HttpGatewayProvider
 from services.notifications.adapters.sms import OutboxProvider, SmsProvider
 from services.notifications.adapters.sms_events import SmsEventRelay
@@ -110,11 +111,12 @@ class NotificationsService:
     async def run(self, stop: asyncio.Event) -> None:
         """Projects booking events into messages, sends them when due and puts its own
         events on the bus, until `stop` is set."""
-        runner = ProjectionRunner(self.projection(), self.js, self.pool)
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(runner.run(stop))
-            tasks.create_task(self.dispatcher().run(stop))
-            tasks.create_task(self.event_relay().run(stop))
+        workers: dict[str, Callable[[], Worker]] = {
+            "projection": lambda: ProjectionRunner(self.projection(), self.js, self.pool),
+            "dispatcher": self.dispatcher,
+            "sms-events": self.event_relay,
+        }
+        await keep_all_running("notifications", workers, stop)  # one failing stops no other
 
     async def close(self) -> None:
         if isinstance(self.provider, HttpGatewayProvider):

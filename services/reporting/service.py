@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -13,6 +14,7 @@ from nats.js import JetStreamContext
 from infra.database import apply_schema, create_pool
 from infra.projection import ProjectionRunner
 from infra.staff_auth import staff_claims
+from infra.transient import Worker, keep_all_running
 from services.reporting.adapters.booking_projection import ReportingProjection
 from services.reporting.adapters.live_figures import LiveFigures
 from services.reporting.adapters.reports import Reports
@@ -53,11 +55,13 @@ class ReportingService:
     async def run(self, stop: asyncio.Event) -> None:
         """Keeps the report read models up to date until `stop` is set: bookings from
         BS_EVENTS, SMS delivery from BS_SMS."""
-        sms = SmsDeliveryProjection()
-        await asyncio.gather(
-            ProjectionRunner(ReportingProjection(), self.js, self.pool).run(stop),
-            ProjectionRunner(sms, self.js, self.pool, stream=sms.stream).run(stop),
-        )
+        workers: dict[str, Callable[[], Worker]] = {
+            "bookings": lambda: ProjectionRunner(ReportingProjection(), self.js, self.pool),
+            "sms": lambda: ProjectionRunner(
+                SmsDeliveryProjection(), self.js, self.pool, stream=SmsDeliveryProjection.stream
+            ),
+        }
+        await keep_all_running("reporting", workers, stop)  # one failing stops no other
 
     async def close(self) -> None:
         await self.pool.close()

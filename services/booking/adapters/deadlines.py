@@ -41,6 +41,7 @@ from events.schedule import (
     SeatReleased,
 )
 from infra.leadership import DEADLINES_LOCK
+from infra.transient import TRANSIENT
 from services.booking.application import BookingApplication
 from services.booking.domain.opening_hours import COPENHAGEN
 
@@ -161,7 +162,7 @@ class DeadlineRunner:
         while not stop.is_set():
             try:
                 await self.tick()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except (*TRANSIENT, asyncpg.PostgresError) as error:  # the event store's too
                 log.warning("deadlines.outage", error=str(error))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import structlog
 
+from infra.transient import TRANSIENT
 from services.booking.application import BookingApplication
 
 log = structlog.get_logger()
@@ -40,7 +41,7 @@ class ErasureRunner:
         while not stop.is_set():
             try:
                 await self.tick()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except (*TRANSIENT, asyncpg.PostgresError) as error:  # the event store's too
                 log.warning("erasure.outage", error=str(error))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)

@@ -24,15 +24,15 @@ from collections.abc import Sequence
 from typing import Any, LiteralString, cast
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 
 from infra.leadership import SCHEMA_LOCK
 from infra.personal_data_keys import LOOKUP_CONSTRAINT, NewKey
+from infra.transient import retry_dead_connections
 
 NEW_KEYS = "new_keys"  # the save's keyword for the citizens' key rows it inserts
 
@@ -103,7 +103,7 @@ class BookingRecorder(PostgresApplicationRecorder):
         curs.execute(self._create_insert_function)
         curs.execute(self._create_insert_with_keys_function)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @retry_dead_connections
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -149,7 +149,7 @@ class BookingRecorder(PostgresApplicationRecorder):
             found = self._statements[shape] = self._composed(text)
         return found
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @retry_dead_connections
     def select_events(
         self,
         originator_id: UUID | str,
@@ -174,7 +174,7 @@ class BookingRecorder(PostgresApplicationRecorder):
             curs.execute(statement, params, prepare=True)
             return [stored_event_of(row) for row in curs.fetchall()]
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @retry_dead_connections
     def select_notifications(
         self,
         start: int | None,

@@ -21,15 +21,13 @@ from uuid import UUID
 from eventsourcing.application import LRUCache, project_aggregate
 from eventsourcing.persistence import (
     AggregateRecorder,
-    InterfaceError,
     Mapper,
-    OperationalError,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresAggregateRecorder
-from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from infra.transient import retry_dead_connections
 from services.booking.adapters.event_store import stored_event_of
 from services.booking.domain.schedule import SiteDay
 
@@ -157,7 +155,7 @@ def select_newer(recorder: AggregateRecorder) -> Select:
             .as_string(connection)
         )
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @retry_dead_connections
     def select(after: dict[UUID, int]) -> dict[UUID, list[StoredEvent]]:
         found: dict[UUID, list[StoredEvent]] = {}
         with datastore.get_connection() as connection, connection.cursor() as cursor:
