@@ -117,4 +117,5 @@ async def test_a_site_configured_over_http_reaches_the_stream_naming_its_site(
         await asyncio.to_thread(book_in_herning, booking.app, "+4520304050")
         await eventually(lambda: on_stream(js, "bs.herning.booking.booked"), timeout=20)
     configured = await js.get_last_msg(EVENTS_STREAM, "bs.slagelse.municipality.site_configured")
+    assert configured.data is not None
     assert b'"site":"korsoer"' in configured.data
