@@ -37,6 +37,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recor
 from eventsourcing.utils import get_topic
 
 from services.booking.adapters.event_store import NEW_KEYS, BookingRecorder
+from services.booking.adapters.wire import check_publishable
 from services.booking.application.group_commit import GroupCommit
 from services.booking.application.stored_days import GroupRead, StoredDays, select_newer
 from services.booking.domain.booking import Booking
@@ -190,7 +191,10 @@ class BookingStore(Application[UUID]):
             raise
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Concurrent commands' saves are written together (`group_commit`)."""
+        """Concurrent commands' saves are written together (`group_commit`). An event the
+        relay could not publish is refused before anything of its save is written."""
+        for domain_event in processing_event.events:
+            check_publishable(domain_event)
         if processing_event.tracking is not None or set(processing_event.saved_kwargs) - {NEW_KEYS}:
             return super()._record(processing_event)
         return self._group_commit.record(processing_event)
