@@ -5,7 +5,16 @@ another imports, so a client of Slagelse subscribed to `>` can never see a Herni
 
 - `PLATFORM` is the project's own services (booking, relay, notifications, reporting), which
   serve every municipality. It alone has JetStream: `BS_EVENTS` and `BS_DEADLETTER` live here,
-  written by the relay and read by the platform's durable consumers.
+  written by the relay and read by the platform's durable consumers. Its three users:
+  * `platform`, the relay's: the process that runs the booking service and its relay (and
+    `up`, which runs every service on one connection). It alone may publish into `BS_EVENTS`,
+    and it owns the streams (declares, updates, purges them);
+  * `services`, every other service's (notifications, reporting, web run alone): it may publish
+    what they produce and nothing else: SMS events into `BS_SMS`, dead letters, acks, replies,
+    the JetStream API of consumers and a stream's creation, never a stream's update, purge or
+    deletion (an update is a purge: `max_msgs=1` drops the history);
+  * `tools`, read-only (`replay`, `events tail|export`, an operator's `nats` CLI): it reads
+    streams through consumers of its own (ephemeral, unacknowledged) and publishes nothing else.
 - `<MUNICIPALITY>` (one per municipality) gets from the platform, and only for its own
   `bs.<m>.` subjects:
   * its live events (`bs.<m>.<aggregate>.*`, a stream export of the platform);
@@ -33,7 +42,6 @@ use TLS; a production cluster is better run in operator (JWT) mode with the same
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -45,10 +53,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from infra.streams import EVENT_AGGREGATES, EVENTS_STREAM
+from infra.streams import EVENT_AGGREGATES, EVENTS_STREAM, deadletter_subject
+from infra.var_dir import write_private
 
 PLATFORM = "PLATFORM"
 SHARED = "SHARED"
+# Users of the PLATFORM account besides the relay's, keyed like accounts in `accounts.json`.
+SERVICES = "SERVICES"
+TOOLS = "TOOLS"
+TOOLS_CONTEXT = "tools.json"  # beside accounts.json: the tools' credentials, a `nats` context
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SHARED_TAIL = re.compile(r"^(?P<aggregate>[a-z]+)\.(?:[a-z0-9_-]+|\*)$")
 
@@ -102,6 +115,51 @@ def _event_subjects(municipality: str) -> list[str]:
     return [f"bs.{municipality}.{aggregate}.*" for aggregate in EVENT_AGGREGATES]
 
 
+# What a stream reader asks JetStream: information, messages, its own ephemeral consumer
+# (`CONSUMER.CREATE.<stream>` alone: the server refuses a durable name there, and a named
+# consumer is created on a longer subject) and its next messages.
+_READER_API = [
+    "$JS.API.INFO",
+    "$JS.API.STREAM.NAMES",
+    "$JS.API.STREAM.LIST",
+    "$JS.API.STREAM.INFO.*",
+    "$JS.API.STREAM.MSG.GET.*",
+    "$JS.API.DIRECT.GET.>",
+    "$JS.API.CONSUMER.CREATE.*",
+    "$JS.API.CONSUMER.NAMES.*",
+    "$JS.API.CONSUMER.LIST.*",
+    "$JS.API.CONSUMER.INFO.*.*",
+    "$JS.API.CONSUMER.MSG.NEXT.*.*",
+    "$JS.FC.>",  # an ordered consumer's flow control
+]
+# The services' own consumers and streams, and what they publish; never a change to a stream.
+_SERVICES_PUBLISH = [
+    "$JS.API.>",
+    "$JS.ACK.>",
+    "$JS.FC.>",
+    "bs.*.sms.*",  # notifications' events, stored in BS_SMS
+    deadletter_subject(">"),
+]
+_STREAM_CHANGES = [
+    f"$JS.API.STREAM.{verb}.>"
+    for verb in ("UPDATE", "DELETE", "PURGE", "MSG.DELETE", "RESTORE", "SNAPSHOT", "PEER.REMOVE")
+] + ["$JS.API.STREAM.LEADER.STEPDOWN.>", "$JS.API.META.>", "$JS.API.ACCOUNT.>"]
+# Commands carry citizens' data in the clear: only the booking service (the relay's user) hears.
+_COMMANDS = "bs.*.cmd.>"
+
+
+def _services_permissions() -> dict[str, Any]:
+    return {
+        "publish": {"allow": _SERVICES_PUBLISH, "deny": _STREAM_CHANGES},
+        "subscribe": {"deny": [_COMMANDS]},
+        "allow_responses": True,
+    }
+
+
+def _tools_permissions() -> dict[str, Any]:
+    return {"publish": {"allow": _READER_API}, "subscribe": {"allow": ["_INBOX.>"]}}
+
+
 @dataclass(frozen=True)
 class BusAccounts:
     """The accounts of one deployment and their credentials; renders the server's config."""
@@ -120,7 +178,8 @@ class BusAccounts:
                 found = _SHARED_TAIL.match(tail)
                 if found is None or found["aggregate"] not in EVENT_AGGREGATES:
                     raise ValueError(f"shared export {tail!r} is not `<aggregate>.<event|*>`")
-        missing = {PLATFORM, SHARED, *map(account_of, self.municipalities)} - set(self.credentials)
+        wanted = {PLATFORM, SERVICES, TOOLS, SHARED, *map(account_of, self.municipalities)}
+        missing = wanted - set(self.credentials)
         if missing:
             raise ValueError(f"no credentials for {sorted(missing)}")
 
@@ -129,27 +188,30 @@ class BusAccounts:
         return self.credentials[PLATFORM]
 
     @property
+    def services(self) -> Credentials:
+        return self.credentials[SERVICES]
+
+    @property
+    def tools(self) -> Credentials:
+        return self.credentials[TOOLS]
+
+    @property
     def shared(self) -> Credentials:
         return self.credentials[SHARED]
 
     def municipality(self, municipality: str) -> Credentials:
         return self.credentials[account_of(municipality)]
 
-    def accounts_config(self, *, no_auth_platform: bool = False) -> str:
-        """The `accounts` block (and `no_auth_user`) of the nats-server configuration.
-
-        `no_auth_platform` lets connections without credentials in as the platform: only for
-        a server that listens on loopback alone, for local developer tools."""
+    def accounts_config(self) -> str:
+        """The `accounts` block of the nats-server configuration. It names no `no_auth_user`:
+        a connection without credentials is refused."""
         accounts: dict[str, Any] = {
             PLATFORM: self._platform_account(),
             SHARED: {"users": [self._user(SHARED)], "imports": self._shared_imports()},
         }
         for municipality in self.municipalities:
             accounts[account_of(municipality)] = self._municipality_account(municipality)
-        text = f"accounts: {json.dumps(accounts, indent=2)}\n"
-        if no_auth_platform:
-            text += f"no_auth_user: {json.dumps(self.platform.user)}\n"
-        return text
+        return f"accounts: {json.dumps(accounts, indent=2)}\n"
 
     def _user(self, account: str, permissions: dict[str, Any] | None = None) -> dict[str, Any]:
         given = self.credentials[account]
@@ -172,7 +234,12 @@ class BusAccounts:
                 {"stream": f"bs.{municipality}.{tail}", "accounts": [SHARED]}
                 for tail in self.shared_exports.get(municipality, ())
             ]
-        return {"jetstream": "enabled", "users": [self._user(PLATFORM)], "exports": exports}
+        users = [
+            self._user(PLATFORM),
+            self._user(SERVICES, _services_permissions()),
+            self._user(TOOLS, _tools_permissions()),
+        ]
+        return {"jetstream": "enabled", "users": users, "exports": exports}
 
     def _municipality_account(self, municipality: str) -> dict[str, Any]:
         js = list(_js_subjects(municipality))
@@ -206,17 +273,41 @@ def load_or_create(
     ones keep theirs so connected clients stay valid across restarts."""
     ids = tuple(dict.fromkeys(_check_id(m) for m in municipalities))
     stored: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
-    wanted = {PLATFORM: "platform", SHARED: "shared"} | {account_of(m): m for m in ids}
+    wanted = {PLATFORM: "platform", SERVICES: "services", TOOLS: "tools", SHARED: "shared"}
+    wanted |= {account_of(m): m for m in ids}
     for account, user in wanted.items():
         stored.setdefault(account, {"user": user, "password": secrets.token_urlsafe(32)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump(stored, file, indent=2)
+    write_private(path, json.dumps(stored, indent=2))
     credentials = {account: Credentials(**stored[account]) for account in wanted}
     exports = {m: tuple(tails) for m, tails in (shared_exports or {}).items()}
     return BusAccounts(ids, credentials, exports)
+
+
+def tools_context_path(var_dir: Path) -> Path:
+    return var_dir / "nats" / TOOLS_CONTEXT
+
+
+def write_tools_context(var_dir: Path, accounts: BusAccounts, server_url: str) -> Path:
+    """The tools' credentials as a `nats` CLI context (`nats --context <path> stream ls`),
+    which `replay` and `events` read when `NATS_URL` is not set."""
+    path = tools_context_path(var_dir)
+    context = {
+        "description": "borgerservice: read-only tools user of the embedded nats-server",
+        "url": without_credentials(server_url),
+        "user": accounts.tools.user,
+        "password": accounts.tools.password,
+    }
+    write_private(path, json.dumps(context, indent=2))
+    return path
+
+
+def tools_url(var_dir: Path) -> str | None:
+    """The tools' URL with their credentials, from the context `up` wrote; None if none."""
+    try:
+        context = json.loads(tools_context_path(var_dir).read_text())
+        return Credentials(context["user"], context["password"]).url(context["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 async def ensure_municipality_consumers(

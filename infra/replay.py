@@ -32,6 +32,7 @@ from nats.js import JetStreamContext
 from events import Envelope, UndecodableEvent
 from infra.database import apply_schema, create_pool
 from infra.leadership import REPLAY_LOCK
+from infra.nats_accounts import tools_context_path, tools_url, without_credentials
 from infra.projection import OUTAGES, Projection
 from infra.read_models import ReadModel, content_hash, create_empty, quoted, switch_over
 from infra.replay_stream import Fetched, StreamPulls, fetched_up_to, from_the_start
@@ -66,15 +67,22 @@ async def _quiet(_: Exception) -> None:
 
 @asynccontextmanager
 async def connected_to_nats(settings: ConnectionSettings) -> AsyncIterator[NatsClient]:
-    """A NATS connection for a developer command; `CannotReplay` with a hint if none."""
-    nats_url = settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}"
+    """A NATS connection for a developer command: `NATS_URL`, or else the read-only tools user
+    of the embedded nats-server (infra/nats_accounts.py); `CannotReplay` with a hint if none."""
+    nats_url = settings.nats_url or tools_url(settings.var_dir)
+    if nats_url is None:
+        raise CannotReplay(
+            f"no credentials in {tools_context_path(settings.var_dir)}: "
+            "start `borgerservice up` (with this VAR_DIR) or set NATS_URL"
+        )
     try:
         nc = await nats.connect(
             nats_url, connect_timeout=2, max_reconnect_attempts=1, error_cb=_quiet
         )
     except Exception as error:
         raise CannotReplay(
-            f"no nats-server at {nats_url} ({error}): start `borgerservice up` or set NATS_URL"
+            f"no nats-server at {without_credentials(nats_url)} ({error}): "
+            "start `borgerservice up` or set NATS_URL"
         ) from None
     try:
         yield nc
@@ -239,7 +247,6 @@ async def replay(
     """Rebuilds `model` from the start of the stream; see the module docstring."""
     projection = model.projection()
     connection = await asyncpg.connect(database_url)
-    consumer = None
     rebuild: _Rebuild | None = None
     try:
         if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", REPLAY_LOCK):
@@ -307,8 +314,8 @@ async def replay(
     finally:
         if rebuild is not None:
             await rebuild.stop_fetching()
-        if consumer is not None:
-            await js.delete_consumer(EVENTS_STREAM, consumer)
+        # The consumer is not deleted: the tools user may not delete consumers (it could then
+        # delete the services' own); the server removes it once idle (`inactive_threshold`).
         await connection.close()  # also releases the advisory lock
 
 

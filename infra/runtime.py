@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import nats
@@ -18,11 +20,18 @@ from nats.aio.client import Client as NatsClient
 
 from infra.database import ensure_database
 from infra.http import build_api
-from infra.nats_accounts import ensure_municipality_consumers, load_or_create
+from infra.nats_accounts import (
+    BusAccounts,
+    ensure_municipality_consumers,
+    load_or_create,
+    tools_context_path,
+    write_tools_context,
+)
 from infra.nats_server import EmbeddedNats
 from infra.settings import ConnectionSettings
 from infra.streams import ensure_streams
 from infra.transient import ConfigurationError, keep_running, when_available
+from infra.var_dir import owning
 
 log = structlog.get_logger()
 
@@ -33,34 +42,55 @@ class Service(Protocol):
     async def close(self) -> None: ...
 
 
+class PortInUse(SystemExit):
+    """The HTTP port is taken: a configuration error, one line and a non-zero exit."""
+
+
 @dataclass
 class Platform:
     nats_url: str  # with the platform account's credentials: for services, never to print
     nc: NatsClient
     embedded: EmbeddedNats | None
+    tools_context: Path | None = None  # the tools' credentials (embedded server only)
 
 
-def embedded_nats(settings: ConnectionSettings) -> tuple[EmbeddedNats, str]:
-    """The embedded nats-server with one account per municipality (infra/nats_accounts.py),
-    and the URL with the platform's credentials."""
+def embedded_nats(settings: ConnectionSettings) -> tuple[EmbeddedNats, BusAccounts]:
+    """The embedded nats-server with one account per municipality (infra/nats_accounts.py)
+    and its accounts; the tools' credentials written beside them. Only the owner of `VAR_DIR`
+    (infra/var_dir.py) may start it."""
     data_dir = settings.var_dir / "nats"
     accounts = load_or_create(
         data_dir / "accounts.json", settings.bus_municipalities(), settings.nats_shared_exports
     )
-    config = accounts.accounts_config(no_auth_platform=settings.nats_local_no_auth)
-    server = EmbeddedNats(data_dir, port=settings.nats_port, accounts_config=config)
-    return server, accounts.platform.url(server.url)
+    server = EmbeddedNats(
+        data_dir,
+        port=settings.nats_port,
+        accounts_config=accounts.accounts_config(),
+        stop_leftover=True,
+    )
+    write_tools_context(settings.var_dir, accounts, server.url)
+    return server, accounts
 
 
 @asynccontextmanager
 async def platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
     """NATS (embedded unless `NATS_URL` is set), the database, the streams and each
-    municipality's consumer of its own events, ready to use."""
-    embedded = None
+    municipality's consumer of its own events, ready to use; `VAR_DIR` held throughout."""
+    with owning(settings.var_dir):
+        async with _platform(settings) as shared:
+            yield shared
+
+
+@asynccontextmanager
+async def _platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
+    embedded = tools_context = None
     nats_url = settings.nats_url
     if nats_url is None:
-        embedded, nats_url = embedded_nats(settings)
+        embedded, accounts = embedded_nats(settings)
         await embedded.astart()
+        # the embedded server's owner runs the booking service: the relay's user
+        nats_url = accounts.platform.url(embedded.url)
+        tools_context = tools_context_path(settings.var_dir)
     try:
         await when_available("PostgreSQL", lambda: ensure_database(settings.database_url))
         nc = await when_available(
@@ -70,12 +100,27 @@ async def platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
         try:
             await when_available("JetStream", lambda: ensure_streams(nc.jetstream()))
             await ensure_municipality_consumers(nc.jetstream(), settings.bus_municipalities())
-            yield Platform(nats_url, nc, embedded)
+            yield Platform(nats_url, nc, embedded, tools_context)
         finally:
             await nc.close()
     finally:
         if embedded is not None:
             await embedded.astop()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The HTTP server's socket, bound before any work starts; `PortInUse` if it is taken."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        raise PortInUse(
+            f"borgerservice: HTTP port {port} on {host} is in use ({error.strerror}); "
+            "stop what holds it or choose another with --port"
+        ) from None
+    return listening
 
 
 async def serve_until_stopped(
@@ -96,6 +141,7 @@ async def serve_until_stopped(
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
+    listening = listening_socket(host, port)
     api = build_api(title, routers, error_statuses)
     server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, log_level="warning"))
     failures: list[BaseException] = []
@@ -110,7 +156,7 @@ async def serve_until_stopped(
             stop.set()
 
     workers = [asyncio.create_task(supervise(service)) for service in services]
-    http = asyncio.create_task(server.serve())
+    http = asyncio.create_task(server.serve(sockets=[listening]))
     while not server.started and not http.done():  # noqa: ASYNC110 - uvicorn has no started event
         await asyncio.sleep(0.05)
     if on_ready is not None and server.started:

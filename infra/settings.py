@@ -29,10 +29,6 @@ class ConnectionSettings(BaseSettings):
     # What each municipality shares with the SHARED account (regional reporting, SMS
     # gateway), as `<aggregate>.<event or *>`, e.g. {"slagelse": ["sms.*"]}. Default: nothing.
     nats_shared_exports: dict[str, list[str]] = Field(default_factory=dict)
-    # The embedded nats-server, which listens on 127.0.0.1 only, lets local tools (`nats`
-    # CLI, `borgerservice replay`) in without credentials, as the platform. Services always
-    # connect with the platform's credentials.
-    nats_local_no_auth: bool = True
     # Abuse limits of the citizens' HTTP API (infra/ratelimit.py); 0 turns one off.
     rate_limit_per_ip_per_minute: int = Field(default=120, ge=0)
     rate_limit_per_phone_per_hour: int = Field(default=10, ge=0)

@@ -83,4 +83,16 @@ async def ensure_streams(js: JetStreamContext, replicas: int | None = None) -> N
             await js.add_stream(replace(config, num_replicas=replicas or 1))
         else:
             kept = replicas or info.config.num_replicas or 1
-            await js.update_stream(replace(config, num_replicas=kept))
+            wanted = replace(config, num_replicas=kept)
+            if not _holds(wanted, info.config):
+                await js.update_stream(wanted)
+
+
+def _holds(declared: StreamConfig, current: StreamConfig) -> bool:
+    """Every setting declared here is already the stream's (the server fills in the rest), so
+    a service whose user may not change streams (infra/nats_accounts.py) starts on a declared
+    bus without asking to."""
+    have = current.as_dict()
+    return all(
+        have.get(key) == value for key, value in declared.as_dict().items() if value is not None
+    )

@@ -18,6 +18,7 @@ import nats
 import psycopg
 import pytest
 
+from infra.nats_accounts import tools_url
 from infra.nats_server import free_port
 from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
@@ -57,7 +58,9 @@ def deployment(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
             process.kill()
             pytest.fail(f"borgerservice up did not start:\n{process.communicate()[0]}")
         time.sleep(0.2)
-    yield {"base": base, "nats": f"nats://127.0.0.1:{nats_port}", **env}
+    tools = tools_url(tmp_path / "var")  # the bus lets nobody in without credentials
+    assert tools is not None
+    yield {"base": base, "nats": tools, **env}
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole group
     output = process.communicate(timeout=30)[0]
     assert process.returncode == 0, output

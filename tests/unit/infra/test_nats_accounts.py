@@ -10,19 +10,31 @@ import pytest
 
 from infra.nats_accounts import (
     PLATFORM,
+    SERVICES,
     SHARED,
+    TOOLS,
     Credentials,
     account_of,
     load_or_create,
+    tools_context_path,
+    tools_url,
     without_credentials,
+    write_tools_context,
 )
 
 
 def test_every_municipality_gets_its_own_account_and_password(tmp_path: Path) -> None:
     accounts = load_or_create(tmp_path / "accounts.json", ["slagelse", "herning"])
     passwords = {c.password for c in accounts.credentials.values()}
-    assert set(accounts.credentials) == {PLATFORM, SHARED, "M_SLAGELSE", "M_HERNING"}
-    assert len(passwords) == 4 and all(len(p) >= 40 for p in passwords)
+    assert set(accounts.credentials) == {
+        PLATFORM,
+        SERVICES,
+        TOOLS,
+        SHARED,
+        "M_SLAGELSE",
+        "M_HERNING",
+    }
+    assert len(passwords) == 6 and all(len(p) >= 40 for p in passwords)
     assert stat.S_IMODE((tmp_path / "accounts.json").stat().st_mode) == 0o600
 
 
@@ -46,12 +58,36 @@ def test_a_municipality_may_publish_only_its_commands_and_its_consumer(tmp_path:
     assert config[SHARED]["imports"] == []  # nothing shared unless a municipality says so
 
 
-def test_only_the_embedded_loopback_server_lets_tools_in_without_credentials(
-    tmp_path: Path,
-) -> None:
+def test_no_connection_without_credentials_is_let_in(tmp_path: Path) -> None:
     accounts = load_or_create(tmp_path / "accounts.json", ["slagelse"])
     assert "no_auth_user" not in accounts.accounts_config()
-    assert 'no_auth_user: "platform"' in accounts.accounts_config(no_auth_platform=True)
+
+
+def test_only_the_relays_user_may_publish_into_the_event_stream(tmp_path: Path) -> None:
+    accounts = load_or_create(tmp_path / "accounts.json", ["slagelse"])
+    config = json.loads(accounts.accounts_config().removeprefix("accounts: "))
+    users = {user["user"]: user for user in config[PLATFORM]["users"]}
+    assert set(users) == {"platform", "services", "tools"}
+    assert "permissions" not in users["platform"]  # the relay's, owner of the streams
+    for name in ("services", "tools"):
+        allowed = users[name]["permissions"]["publish"]["allow"]
+        assert not any(subject.startswith("bs.") and ".sms." not in subject for subject in allowed)
+    assert "$JS.API.STREAM.PURGE.>" in users["services"]["permissions"]["publish"]["deny"]
+    assert not any(
+        "DELETE" in s or "PURGE" in s or "UPDATE" in s
+        for s in users["tools"]["permissions"]["publish"]["allow"]
+    )
+
+
+def test_the_tools_credentials_are_a_private_nats_context(tmp_path: Path) -> None:
+    accounts = load_or_create(tmp_path / "nats" / "accounts.json", ["slagelse"])
+    path = write_tools_context(tmp_path, accounts, "nats://127.0.0.1:4222")
+    assert path == tools_context_path(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    context = json.loads(path.read_text())
+    assert context["url"] == "nats://127.0.0.1:4222" and context["user"] == "tools"
+    assert tools_url(tmp_path) == accounts.tools.url("nats://127.0.0.1:4222")
+    assert tools_url(tmp_path / "elsewhere") is None
 
 
 @pytest.mark.parametrize("municipality", ["Slagelse", "bs.x", "a>", "*", "", "a b"])
