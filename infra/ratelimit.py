@@ -5,8 +5,11 @@ The buckets live in this process: right for one instance. Several instances behi
 balancer each allow the full rate, so a multi-instance deployment needs the buckets in a
 shared store (Redis `INCR`/`EXPIRE` or a GCRA script, or a NATS KV bucket with CAS updates),
 or the limit enforced at the proxy in front, with the per-phone limit kept here on a store
-shared by all instances. Behind a proxy, run uvicorn with `--forwarded-allow-ips` so the
-client address is the citizen's, not the proxy's.
+shared by all instances.
+
+The client address is the peer's, unless the peer is a configured trusted proxy (the pages
+are one): then X-Forwarded-For is read from the right, past every trusted proxy, to the
+first address no trusted proxy vouches for. A client cannot choose its own address.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
@@ -76,6 +80,7 @@ class CitizenRateLimit:
 
     per_ip: TokenBuckets | None
     per_phone: TokenBuckets | None
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: ConnectionSettings) -> CitizenRateLimit:
@@ -83,19 +88,54 @@ class CitizenRateLimit:
         return cls(
             TokenBuckets(Rate(ip, 60)) if ip else None,
             TokenBuckets(Rate(phone, 3600)) if phone else None,
+            tuple(ip_network(str(proxy)) for proxy in settings.trusted_proxies),
         )
 
     async def __call__(self, request: Request) -> None:
         if self.per_ip is not None:
-            _refuse_after(self.per_ip.take(request.client.host if request.client else "-"))
+            peer = request.client.host if request.client else "-"
+            forwarded = request.headers.get("x-forwarded-for", "")
+            _refuse_after(self.per_ip.take(client_address(peer, forwarded, self.trusted_proxies)))
         if self.per_phone is not None and request.method in _CHANGING:
             phone = await _phone_in(request)
             if phone:
                 _refuse_after(self.per_phone.take(phone_key(phone)))
 
 
+def client_address(
+    peer: str, forwarded_for: str, trusted: tuple[IPv4Network | IPv6Network, ...]
+) -> str:
+    """The client's address: `peer`, or, while the address at hand is a trusted proxy, the
+    one it names as its own peer (the rightmost X-Forwarded-For entry not yet read)."""
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()] if trusted else []
+    address = peer
+    while hops and _is_trusted(address, trusted):
+        named = _canonical(hops.pop())
+        if named is None:
+            break  # no proxy writes this: the hop that passed it on is the client
+        address = named
+    return address
+
+
+def _canonical(text: str) -> str | None:
+    """One spelling per address (IPv6 has many), or None for what is no address."""
+    try:
+        return str(ip_address(text))
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
 def citizen_rate_limit(settings: ConnectionSettings) -> Any:
-    """`Depends(...)` of a fresh limit, for `include_router(..., dependencies=[...])`."""
+    """`Depends(...)` of a fresh limit, for `include_router(..., dependencies=[...])`: one
+    budget for every router it is given to."""
     return Depends(CitizenRateLimit.from_settings(settings))
 
 

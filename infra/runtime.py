@@ -14,12 +14,11 @@ from typing import Any, Protocol
 
 import nats
 import structlog
-import uvicorn
 from fastapi import APIRouter
 from nats.aio.client import Client as NatsClient
 
 from infra.database import ensure_database
-from infra.http import build_api
+from infra.http import BodyLimits, build_api, http_server
 from infra.nats_accounts import (
     BusAccounts,
     ensure_municipality_consumers,
@@ -142,8 +141,8 @@ async def serve_until_stopped(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
     listening = listening_socket(host, port)
-    api = build_api(title, routers, error_statuses)
-    server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, log_level="warning"))
+    api = build_api(title, routers, error_statuses, BodyLimits.of(ConnectionSettings()))
+    server = http_server(api, host, port)
     failures: list[BaseException] = []
 
     async def supervise(service: Service) -> None:

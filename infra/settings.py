@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import tomllib
+from collections.abc import Collection
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/borgerservice"
@@ -32,6 +35,20 @@ class ConnectionSettings(BaseSettings):
     # Abuse limits of the citizens' HTTP API (infra/ratelimit.py); 0 turns one off.
     rate_limit_per_ip_per_minute: int = Field(default=120, ge=0)
     rate_limit_per_phone_per_hour: int = Field(default=10, ge=0)
+    # Peers whose X-Forwarded-For names the client (TRUSTED_PROXIES as JSON, addresses or
+    # CIDRs, e.g. '["10.0.0.0/8"]'); from any other peer the header is ignored. Default: none.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # The largest request body (413 beyond): citizen routes, and the staff routes.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_staff_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    def beside_pages(self, services: Collection[str]) -> Self:
+        """These settings when the pages (`web`) run in this process: they call the API on
+        loopback with the citizen's address in X-Forwarded-For, so loopback is trusted."""
+        if "web" not in services:
+            return self
+        loopback = [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+        return self.model_copy(update={"trusted_proxies": [*self.trusted_proxies, *loopback]})
 
     def bus_municipalities(self) -> list[str]:
         return self.municipalities or seeded_municipalities()

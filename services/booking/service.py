@@ -66,17 +66,18 @@ class BookingService:
 
     def router(self) -> APIRouter:
         router = APIRouter()
+        limit = citizen_rate_limit(self.settings)  # one budget across the citizen routes: 429
         router.include_router(
             booking_router(
                 self.app, self.pool, self.tokens, self.settings.availability_horizon_days
             ),
-            dependencies=[citizen_rate_limit(self.settings)],  # 429 beyond the abuse limits
+            dependencies=[limit],
         )
         router.include_router(
             citizen_router(
                 self.app, self.pool, self.tokens, self.settings.availability_horizon_days
             ),
-            dependencies=[citizen_rate_limit(self.settings)],
+            dependencies=[limit],
         )
         router.include_router(staff_router(self.app, self.settings.staff_tokens))
         router.include_router(audit_router(self.pool, self.settings.staff_tokens))
