@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import Depends, HTTPException, Request
 
 from infra.settings import ConnectionSettings
+from infra.text import ascii_digits
 
 _NOT_DIGITS = re.compile(r"\D")
 _CHANGING = frozenset({"POST", "PUT", "PATCH"})
@@ -68,8 +69,9 @@ class TokenBuckets:
 
 
 def phone_key(phone: str) -> str:
-    """The same number however it was written: `20 30 40 50`, `+4520304050`, `0045...`."""
-    digits = _NOT_DIGITS.sub("", phone).removeprefix("00")
+    """The same number however it was written: `20 30 40 50`, `+4520304050`, `0045...`, in
+    fullwidth or Arabic-Indic digits."""
+    digits = _NOT_DIGITS.sub("", ascii_digits(phone)).removeprefix("00")
     return digits[2:] if len(digits) == 10 and digits.startswith("45") else digits
 
 

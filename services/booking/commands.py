@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.booking import Channel, PreAssessment
 from events.envelope import SLUG
+from infra.text import Line, Lines, Note
 from services.booking.domain.errors import Invalid
 from services.booking.domain.phone import normalise_phone
 
@@ -30,6 +31,20 @@ PhoneNumber = Annotated[
     ),
 ]
 
+# The free text citizens and staff send: NFC, no control or bidi characters (infra/text.py).
+CitizenName = Annotated[Line, Field(min_length=1, max_length=200)]
+Reason = Annotated[Lines, Field(min_length=1, max_length=500)]
+CancelReason = Annotated[Note, Field(max_length=500)]  # the citizen's, if they give one
+StaffNote = Annotated[Note, Field(max_length=1000)]
+AcuteReason = Annotated[
+    Lines,
+    Field(
+        min_length=1,
+        max_length=500,
+        description="Staff only: book today's acute seats, with the reason",
+    ),
+]
+
 
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -40,17 +55,12 @@ class BookTime(Command):
     site: str = Field(pattern=SLUG)
     service: str = Field(pattern=SLUG)
     starts_at: AwareDatetime
-    citizen_name: str = Field(min_length=1, max_length=200)
+    citizen_name: CitizenName
     phone: PhoneNumber
     channel: Channel = Channel.web
     idempotency_key: str | None = Field(default=None, max_length=200)
     hold_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    acute_reason: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=500,
-        description="Staff only: book today's acute seats, with the reason",
-    )
+    acute_reason: AcuteReason | None = None
     by: str | None = Field(
         default=None, max_length=100, description="Who: staff account or citizen:<fingerprint>"
     )
@@ -66,7 +76,7 @@ class RescheduleBooking(Command):
 
 class CancelBooking(Command):
     booking_id: UUID
-    reason: str = Field(default="cancelled by the citizen", max_length=500)
+    reason: CancelReason = "cancelled by the citizen"
     cancelled_by: str = "citizen"
 
 
@@ -96,11 +106,11 @@ class RecordNoShow(StaffCommand):
 
 class PreAssess(StaffCommand):
     outcome: PreAssessment
-    note: str = Field(default="", max_length=1000)
+    note: StaffNote = ""
 
 
 class CancelByStaff(StaffCommand):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 class CancelSiteDay(Command):
@@ -111,7 +121,7 @@ class CancelSiteDay(Command):
     day: date
     from_time: time = time.min
     to_time: time = time.max
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
     by: str = Field(min_length=1, max_length=100)
 
 

@@ -7,8 +7,19 @@ from datetime import date, datetime
 from typing import Any
 
 from services.booking.application.base import BookingStore
+from services.booking.domain.errors import Invalid
 from services.booking.domain.municipality import Municipality
 from services.booking.domain.schedule import SiteDay
+
+# A municipality's catalog travels whole in its `municipality.registered` event and is read on
+# every booking: it stays small.
+MAX_SERVICES = 100
+MAX_SITES = 50
+
+
+def _room_for(kind: str, existing: dict[str, Any], new_id: str, limit: int) -> None:
+    if new_id not in existing and len(existing) >= limit:
+        raise Invalid(f"{kind}: a municipality has at most {limit}")
 
 
 class ConfigurationCommands(BookingStore):
@@ -24,6 +35,8 @@ class ConfigurationCommands(BookingStore):
         """Registers a municipality once; False if it was already registered."""
         if Municipality.create_id(municipality) in self.repository:
             return False
+        if len(services) > MAX_SERVICES or len(sites) > MAX_SITES:
+            raise Invalid(f"services, sites: at most {MAX_SERVICES} and {MAX_SITES}")
         self.save(
             Municipality(
                 municipality,
@@ -67,10 +80,19 @@ class ConfigurationCommands(BookingStore):
         self, municipality: str, service: dict[str, Any], by: str
     ) -> Municipality:
         """Adds a service to the catalog or changes it; bookings already made keep theirs."""
-        return self._configure(municipality, lambda m: m.configure_service(service, by))
+
+        def change(found: Municipality) -> None:
+            _room_for("services", found.services, service["id"], MAX_SERVICES)
+            found.configure_service(service, by)
+
+        return self._configure(municipality, change)
 
     def configure_site(self, municipality: str, site: dict[str, Any], by: str) -> Municipality:
-        return self._configure(municipality, lambda m: m.configure_site(site, by))
+        def change(found: Municipality) -> None:
+            _room_for("sites", found.sites, site["id"], MAX_SITES)
+            found.configure_site(site, by)
+
+        return self._configure(municipality, change)
 
     def change_waiting_target(self, municipality: str, working_days: int, by: str) -> Municipality:
         return self._configure(municipality, lambda m: m.change_waiting_target(working_days, by))

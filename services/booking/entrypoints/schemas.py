@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.booking import Channel
 from events.envelope import SLUG
-from services.booking.commands import PhoneNumber
+from services.booking.commands import CancelReason, CitizenName, PhoneNumber
 from services.booking.domain.booking import Booking
 from services.booking.domain.municipality import Service, Site
 
@@ -69,9 +69,11 @@ class BookingRequest(Body):
     site: str = Field(pattern=SLUG, examples=["korsoer"])
     service: str = Field(pattern=SLUG, examples=["pas"])
     starts_at: CalendarTime = Field(examples=["2026-11-24T09:00:00+01:00"])
-    citizen_name: str = Field(min_length=1, max_length=200)
+    citizen_name: CitizenName
     phone: PhoneNumber
-    channel: Channel = Channel.web
+    channel: Literal[Channel.web] = Field(
+        default=Channel.web, description="Citizens book on the web; staff book the other ways"
+    )
     hold_id: str | None = Field(
         default=None,
         pattern=r"^[0-9a-f]{64}$",
@@ -84,7 +86,7 @@ class RescheduleRequest(Body):
 
 
 class CancelRequest(Body):
-    reason: str = Field(default="cancelled by the citizen", max_length=500)
+    reason: CancelReason = "cancelled by the citizen"
 
 
 class BookingView(BaseModel):

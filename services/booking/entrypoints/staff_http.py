@@ -9,24 +9,29 @@ from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, Field
 
 from events.booking import Channel, PreAssessment
 from events.envelope import SLUG
 from infra.staff_tokens import Role
+from infra.text import Line
 from services.booking.application import BookingApplication
 from services.booking.application.personal_data import CitizenDetails, Erasure
 from services.booking.commands import (
+    AcuteReason,
     BookTime,
     CancelByStaff,
     CancelSiteDay,
     CheckIn,
+    CitizenName,
     CompleteVisit,
     PhoneNumber,
     PreAssess,
+    Reason,
     RecordNoShow,
     StaffCommand,
+    StaffNote,
     StartVisit,
 )
 from services.booking.domain.booking import Booking
@@ -40,18 +45,20 @@ from services.booking.entrypoints.schemas import (
 )
 from services.booking.entrypoints.staff_auth import staff_guard
 
+CatalogId = Annotated[str, Path(pattern=SLUG, description="A new id, or one to change")]
+
 
 class PreAssessmentRequest(Body):
     outcome: PreAssessment
-    note: str = Field(default="", max_length=1000)
+    note: StaffNote = ""
 
 
 class StaffCancelRequest(Body):
-    reason: str = Field(min_length=1, max_length=500, examples=["Medarbejder syg"])
+    reason: Reason = Field(examples=["Medarbejder syg"])
 
 
 class BulkCancelRequest(Body):
-    reason: str = Field(min_length=1, max_length=500, examples=["Borgerservice lukket"])
+    reason: Reason = Field(examples=["Borgerservice lukket"])
     from_time: time = time.min
     to_time: time = time.max
 
@@ -62,29 +69,28 @@ class StaffBookingRequest(Body):
     site: str = Field(pattern=SLUG)
     service: str = Field(pattern=SLUG)
     starts_at: CalendarTime
-    citizen_name: str = Field(min_length=1, max_length=200)
+    citizen_name: CitizenName
     phone: PhoneNumber
     channel: Literal[Channel.phone, Channel.counter, Channel.assisted] = Channel.counter
-    acute_reason: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=500,
-        description="Book today's acute seats, e.g. a right lost if a deadline passes",
+    acute_reason: AcuteReason | None = Field(
+        default=None, description="Book today's acute seats, e.g. a right lost if a deadline passes"
     )
 
 
 class ServiceConfig(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[Line, Field(max_length=200)]
     duration_minutes: int = Field(gt=0, le=480)
-    documents: list[str] = Field(default_factory=list)
-    competence: str | None = Field(default=None, max_length=100)
-    online_url: str | None = Field(default=None, max_length=500)
+    documents: list[Annotated[Line, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="What to bring: at most 20"
+    )
+    competence: Annotated[Line, Field(max_length=100)] | None = None
+    online_url: Annotated[Line, Field(max_length=500)] | None = None
     video: bool = False
 
 
 class SiteConfig(Body):
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=300)
+    name: Annotated[Line, Field(max_length=200)]
+    address: Annotated[Line, Field(max_length=300)]
     video_from: str | None = Field(default=None, pattern=SLUG)
 
 
@@ -237,7 +243,7 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
 
     @router.put("/services/{service}", response_model=ServiceView)
     async def configure_service(
-        municipality: str, service: str, request: ServiceConfig, account: str = admin
+        municipality: str, service: CatalogId, request: ServiceConfig, account: str = admin
     ) -> ServiceView:
         changed = await asyncio.to_thread(
             app.configure_service, municipality, {"id": service, **request.model_dump()}, account
@@ -246,7 +252,7 @@ def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRo
 
     @router.put("/sites/{site}", response_model=SiteView)
     async def configure_site(
-        municipality: str, site: str, request: SiteConfig, account: str = admin
+        municipality: str, site: CatalogId, request: SiteConfig, account: str = admin
     ) -> SiteView:
         changed = await asyncio.to_thread(
             app.configure_site, municipality, {"id": site, **request.model_dump()}, account
