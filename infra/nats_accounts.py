@@ -125,7 +125,7 @@ _READER_API = [
     "$JS.API.STREAM.INFO.*",
     "$JS.API.STREAM.MSG.GET.*",
     "$JS.API.DIRECT.GET.>",
-    "$JS.API.CONSUMER.CREATE.>",  # nats-py names the filter subject in the subject
+    "$JS.API.CONSUMER.CREATE.*",
     "$JS.API.CONSUMER.NAMES.*",
     "$JS.API.CONSUMER.LIST.*",
     "$JS.API.CONSUMER.INFO.*.*",

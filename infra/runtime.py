@@ -74,7 +74,13 @@ def embedded_nats(settings: ConnectionSettings) -> tuple[EmbeddedNats, BusAccoun
 @asynccontextmanager
 async def platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
     """NATS (embedded unless `NATS_URL` is set), the database, the streams and each
-    municipality's consumer of its own events, ready to use; `VAR_DIR` held throughout."""
+    municipality's consumer of its own events, ready to use. The owner of the embedded
+    nats-server holds `VAR_DIR` throughout (its data, pid file and credentials live there);
+    services of an external NATS may share one `VAR_DIR` on a host."""
+    if settings.nats_url is not None:
+        async with _platform(settings) as shared:
+            yield shared
+        return
     with owning(settings.var_dir):
         async with _platform(settings) as shared:
             yield shared

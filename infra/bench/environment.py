@@ -111,6 +111,7 @@ class ServiceProcess:
     service: str
     port: int
     process: asyncio.subprocess.Process
+    log: Path
 
     @classmethod
     async def start(cls, service: str, space: Space, timeout: float = 60.0) -> ServiceProcess:
@@ -124,7 +125,8 @@ class ServiceProcess:
             "RATE_LIMIT_PER_IP_PER_MINUTE": "0",
             "RATE_LIMIT_PER_PHONE_PER_HOUR": "0",
         }
-        with (space.workdir / f"{service}.log").open("ab") as log:
+        log_path = space.workdir / f"{service}.log"
+        with log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
                 *(sys.executable, "-c", "from infra.cli import app; app()"),
                 *("serve", service, "--port", str(port)),
@@ -132,7 +134,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        started = cls(service, port, process)
+        started = cls(service, port, process, log_path)
         await started.wait_healthy(timeout)
         return started
 
@@ -145,7 +147,10 @@ class ServiceProcess:
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 if self.process.returncode is not None:
-                    raise RuntimeError(f"{self.service} exited with {self.process.returncode}")
+                    last = self.log.read_text(errors="replace").strip().splitlines()[-3:]
+                    raise RuntimeError(
+                        f"{self.service} exited with {self.process.returncode}: " + " | ".join(last)
+                    )
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(f"{self.base_url}/healthz")).status_code == 200:
                         return

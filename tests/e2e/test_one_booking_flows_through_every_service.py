@@ -17,6 +17,7 @@ import httpx
 import nats
 import psycopg
 import pytest
+from nats.js.api import ConsumerConfig
 
 from infra.nats_accounts import tools_url
 from infra.nats_server import free_port
@@ -80,9 +81,12 @@ def booked_events_on_stream(nats_url: str) -> list[dict[str, str]]:
     async def fetch() -> list[dict[str, str]]:
         nc = await nats.connect(nats_url)
         try:
-            subscription = await nc.jetstream().pull_subscribe(
-                "bs.slagelse.booking.booked", stream=EVENTS_STREAM
+            js = nc.jetstream()
+            # An unnamed ephemeral consumer: the tools user may create nothing else.
+            info = await js.add_consumer(
+                EVENTS_STREAM, ConsumerConfig(filter_subject="bs.slagelse.booking.booked")
             )
+            subscription = await js.pull_subscribe_bind(info.name, stream=EVENTS_STREAM)
             return [json.loads(m.data) for m in await subscription.fetch(10, timeout=5)]
         finally:
             await nc.close()

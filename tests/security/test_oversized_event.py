@@ -1,5 +1,6 @@
-"""An admin's service edit larger than the bus accepts: refused with 422, nothing stored, and the
-relay keeps carrying every municipality's events (it used to retry that event forever)."""
+"""An admin's service edit larger than the bus accepts: refused (413 at the edge, the wire
+check behind it), nothing stored, and the relay keeps carrying every municipality's events
+(it used to retry that event forever)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from infra.http import build_api
 from infra.nats_server import EmbeddedNats
 from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
+from services.booking.adapters.wire import Unpublishable
 from services.booking.application import BookingApplication
 from services.booking.commands import BookTime
 from services.booking.domain.opening_hours import COPENHAGEN, OpeningHours
@@ -82,17 +84,24 @@ async def test_a_3_mb_service_edit_is_refused_and_other_municipalities_keep_flow
     await asyncio.to_thread(seed_world, booking.app)
     await asyncio.to_thread(seed_herning, booking.app)
     stored = await asyncio.to_thread(booking.app.recorder.max_notification_id)
-    body = {"name": "Pas", "duration_minutes": 15, "documents": ["x" * 1000] * 3000}
+    service = {"id": "pas", "name": "Pas", "duration_minutes": 15}
+    huge = {**service, "documents": ["x" * 1000] * 3000}
 
+    # Over HTTP the body limit answers first ...
     response = await api.put(
         f"/api/v1/municipalities/{MUNICIPALITY}/services/pas",
-        json=body,
+        json={k: v for k, v in huge.items() if k != "id"},
         headers=staff_headers(role=Role.ADMIN),
     )
+    assert response.status_code == 413, response.text
+    assert "larger than the limit" in response.json()["detail"]
+    # ... and behind it, every save checks the event against the bus's limit (a seed file, a
+    # command over NATS or an operator's raised body limit reach the application directly).
+    with pytest.raises(Unpublishable) as refused:
+        await asyncio.to_thread(booking.app.configure_service, MUNICIPALITY, huge, "admin")
+    assert "municipality.service_configured would be 3," in str(refused.value)
+    assert "largest field is service" in str(refused.value)
 
-    assert response.status_code == 422, response.text
-    assert "municipality.service_configured would be 3," in response.json()["detail"]
-    assert "largest field is service" in response.json()["detail"]
     assert await asyncio.to_thread(booking.app.recorder.max_notification_id) == stored
     catalog = await api.get(f"/api/v1/municipalities/{MUNICIPALITY}/services")
     assert [s["documents"] for s in catalog.json() if s["id"] == "pas"] == [["Gammelt pas"]]

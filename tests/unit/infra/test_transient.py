@@ -115,6 +115,4 @@ async def test_a_configuration_error_is_raised() -> None:
             raise ConfigurationError("the stream belongs to another database")
 
     with pytest.raises(ConfigurationError):
-        await asyncio.wait_for(
-            keep_all_running("test", {"bad": Misconfigured}, asyncio.Event()), 5
-        )
+        await asyncio.wait_for(keep_all_running("test", {"bad": Misconfigured}, asyncio.Event()), 5)
