@@ -22,12 +22,14 @@ from infra.settings import ConnectionSettings
 from infra.staff_cli import demo_staff_keys, demo_staff_tokens, staff_app
 from infra.staff_tokens import StaffTokenSettings
 from services.booking.domain.opening_hours import COPENHAGEN
+from services.booking.entrypoints.relay_cli import relay_app
 from services.notifications.entrypoints.cli import sms_app
 from services.reporting.entrypoints.events_cli import events_app
 
 app = typer.Typer(help="Borgerservice booking: appointment booking for Danish municipalities.")
 app.add_typer(sms_app, name="sms", help="The SMS messages sent to citizens.")
 app.add_typer(events_app, name="events")  # `borgerservice events tail|export`
+app.add_typer(relay_app, name="relay")  # `borgerservice relay parked|resend`
 app.add_typer(staff_app, name="staff")  # `borgerservice staff token --municipality m ...`
 app.command()(bench)  # `borgerservice bench [SCENARIO...] [--quick] [--json]`
 

@@ -10,3 +10,15 @@ CREATE TABLE IF NOT EXISTS relay_position (
     notification_id  bigint NOT NULL,
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
+
+-- Events the relay could not publish for a reason no retry mends (it goes on without them):
+-- kept with the reason until `borgerservice relay resend` asks for another try.
+CREATE TABLE IF NOT EXISTS relay_parked (
+    relay                text NOT NULL,
+    notification_id      bigint NOT NULL,
+    topic                text NOT NULL,
+    reason               text NOT NULL,
+    parked_at            timestamptz NOT NULL DEFAULT now(),
+    resend_requested_at  timestamptz,
+    PRIMARY KEY (relay, notification_id)
+);

@@ -11,7 +11,12 @@ Guarantees:
   falling behind for good; the sequence is checked by the stream's leader.)
 - nothing is lost: if JetStream loses messages, the relay republishes them from the store;
 - gaps in notification ids (rolled-back transactions) are harmless: it reads "greater than";
-- one relay at a time: it holds a PostgreSQL advisory lock while it runs.
+- one relay at a time: it holds a PostgreSQL advisory lock while it runs;
+- one bad event never holds back the others: an event it cannot publish for a reason no retry
+  mends (a topic the code no longer knows, data its wire model refuses, larger than the bus
+  accepts, a subject no stream takes) is parked with its reason (`parked_events.py`) and the
+  relay goes on; `borgerservice relay resend` asks it to try again after a fix, and it then
+  publishes the event at the end of the stream (headed `Bs-Resent-Notification-Id`).
 """
 
 from __future__ import annotations
@@ -29,18 +34,29 @@ import asyncpg
 import structlog
 from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
-from events import encode
 from infra.leadership import BOOKING_RELAY_LOCK, lead
 from infra.streams import EVENTS_STREAM
-from services.booking.adapters.wire import is_internal, to_envelope
+from infra.transient import is_transient
+from services.booking.adapters.parked_events import ParkedEvents
+from services.booking.adapters.wire import WireMessage, check_size, is_internal, to_message
 from services.booking.application import BookingApplication
 
 log = structlog.get_logger()
 
 T = TypeVar("T")
 NOTIFICATION_ID_HEADER = "Bs-Notification-Id"
+RESENT_HEADER = "Bs-Resent-Notification-Id"
+WRONG_LAST_SEQUENCE = 10071  # JetStream's answer when the stream does not end where expected
+
+
+def _mended_by_resuming(error: BaseException) -> bool:
+    """An outage, or the stream not ending where this relay expected (an earlier publish of the
+    batch failed): resuming from the stream mends it; anything else is the event's own fault."""
+    if is_transient(error):
+        return True
+    return isinstance(error, APIError) and error.err_code == WRONG_LAST_SEQUENCE
 
 
 class StreamAheadOfStore(RuntimeError):
@@ -63,6 +79,7 @@ class Relay:
     position: int = 0
     last_seq: int = 0  # the stream's sequence of the last event this relay knows is there
     verify_every: float = 5.0  # when idle, how often to check the stream still ends there
+    parked: set[int] = field(default_factory=set)  # notification ids passed over
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="relay-reader")
@@ -91,6 +108,8 @@ class Relay:
             while not stop.is_set() and not connection.is_closed():
                 try:
                     relayed = await self.relay_once()
+                    if relayed == 0:
+                        relayed = await self.resend_requested()
                     if relayed == 0 and time.monotonic() - verified > self.verify_every:
                         verified = time.monotonic()
                         await self.verify_tail()
@@ -146,6 +165,7 @@ class Relay:
                 last = None
             if last is not None and last.headers:
                 self.position = int(last.headers[NOTIFICATION_ID_HEADER])
+        self.parked = await self.parked_events.ids_after(self.position)
         stored = await self._in_own_thread(self.app.recorder.max_notification_id) or 0
         if self.position > stored:
             raise StreamAheadOfStore(
@@ -163,38 +183,108 @@ class Relay:
             log.warning("relay.stream_moved", expected=self.last_seq, found=last_seq)
             await self.resume()
 
+    @property
+    def parked_events(self) -> ParkedEvents:
+        return ParkedEvents(self.pool, self.name)
+
     async def relay_once(self) -> int:
-        """Publishes the next batch; returns how many events went onto the stream."""
+        """Publishes the next batch; returns how many stored events it went past (published,
+        internal or parked)."""
         notifications = await self._in_own_thread(self._select_after, self.position)
         if not notifications:
             return 0
-        publishes = []
+        publishes, published = [], []
         expected = self.last_seq
         for notification in notifications:
-            if is_internal(notification.topic):
+            if notification.id in self.parked:
                 continue
-            domain_event = self.app.mapper.to_domain_event(notification)
-            envelope = to_envelope(domain_event)
+            try:
+                if is_internal(notification.topic):
+                    continue
+                message = self._message(notification)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self._park(notification, error)
+                continue
             headers = {
-                "Nats-Msg-Id": str(envelope.event_id),
+                "Nats-Msg-Id": str(message.envelope.event_id),
                 NOTIFICATION_ID_HEADER: str(notification.id),
             }
             if expected:
                 headers["Nats-Expected-Last-Sequence"] = str(expected)
             publishes.append(
-                self.js.publish(envelope.subject, encode(envelope), headers=headers, timeout=5)
+                self.js.publish(
+                    message.envelope.subject, message.payload, headers=headers, timeout=5
+                )
             )
+            published.append(notification)
             expected += 1
         # Sent in order on one connection; acknowledged concurrently.
         results = await asyncio.gather(*publishes, return_exceptions=True)
-        failure = next((r for r in results if isinstance(r, BaseException)), None)
-        if failure is not None:
-            raise failure
+        for notification, result in zip(published, results, strict=True):
+            if isinstance(result, BaseException):
+                if not _mended_by_resuming(result):
+                    await self._park(notification, result)
+                raise result  # the run loop resumes after what the stream holds
         if self.after_publish is not None:
             await self.after_publish(notifications[-1].id)
         self.position, self.last_seq = notifications[-1].id, expected
         await self.record_position()
         return len(notifications)
+
+    def _message(self, notification: Notification) -> WireMessage:
+        message = to_message(self.app.mapper.to_domain_event(notification))
+        check_size(message)
+        return message
+
+    async def _park(self, notification: Notification, error: BaseException) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        await self.parked_events.park(notification.id, notification.topic, reason)
+        self.parked.add(notification.id)
+        log.error(
+            "relay.parked", notification_id=notification.id, topic=notification.topic,
+            reason=reason[:300],
+        )  # fmt: skip
+
+    async def resend_requested(self) -> int:
+        """Publishes the parked events an operator asked to resend, at the end of the stream;
+        one that still cannot be published is parked again with its new reason."""
+        done = 0
+        for notification_id in await self.parked_events.requested():
+            found = await self._in_own_thread(self._select_one, notification_id)
+            if found is None:  # no longer stored (never expected): nothing to resend
+                await self.parked_events.resent(notification_id)
+                continue
+            try:
+                message = self._message(found)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self._park(found, error)
+                continue
+            headers = {
+                "Nats-Msg-Id": str(message.envelope.event_id),
+                # the stream's last message names the position the relay resumes after
+                NOTIFICATION_ID_HEADER: str(self.position),
+                RESENT_HEADER: str(notification_id),
+            }
+            if self.last_seq:
+                headers["Nats-Expected-Last-Sequence"] = str(self.last_seq)
+            try:
+                ack = await self.js.publish(
+                    message.envelope.subject, message.payload, headers=headers, timeout=5
+                )
+            except Exception as error:
+                if not _mended_by_resuming(error):
+                    await self._park(found, error)
+                raise
+            self.last_seq = ack.seq
+            await self.parked_events.resent(notification_id)
+            self.parked.discard(notification_id)
+            log.info("relay.resent", notification_id=notification_id, seq=ack.seq)
+            done += 1
+        return done
 
     async def _in_own_thread(self, function: Callable[..., T], *args: Any) -> T:
         """Reads the store on the relay's own thread: on the default pool it would queue behind
@@ -206,6 +296,10 @@ class Relay:
         return self.app.recorder.select_notifications(
             start=position, limit=self.batch, inclusive_of_start=False
         )
+
+    def _select_one(self, notification_id: int) -> Notification | None:
+        found = self.app.recorder.select_notifications(start=notification_id, limit=1)
+        return found[0] if found and found[0].id == notification_id else None
 
     async def record_position(self) -> None:
         await self.pool.execute(
