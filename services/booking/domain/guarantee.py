@@ -5,24 +5,13 @@ without a stream of non-news."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.booking.domain.opening_hours import COPENHAGEN, is_public_holiday
-
-
-def working_days_between(start: datetime, end: datetime) -> int:
-    """Danish working days (Monday-Friday minus public holidays) after `start`'s day up to and
-    including `end`'s day: a time tomorrow is 1 working day away."""
-    first, last = start.astimezone(COPENHAGEN).date(), end.astimezone(COPENHAGEN).date()
-    days, day = 0, first
-    while day < last:
-        day += timedelta(days=1)
-        days += day.weekday() < 5 and not is_public_holiday(day)
-    return days
+from infra.danish_days import working_days_between
 
 
 class WaitingGuarantee(Aggregate):

@@ -7,34 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import holidays
+from infra.danish_days import COPENHAGEN, is_closed_day
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-# (month, day) of the optional DK holidays on which Borgerservice is closed.
-OFFICES_CLOSED = frozenset({(6, 5), (12, 24), (12, 31)})
-
-
-@lru_cache(maxsize=64)
-def _danish_holidays(year: int, category: str) -> holidays.HolidayBase:
-    return holidays.country_holidays("DK", years=year, categories=(category,))
-
-
-def is_public_holiday(day: date) -> bool:
-    return day in _danish_holidays(day.year, "public")
-
-
-def is_closed_day(day: date) -> bool:
-    """A public holiday, or an optional one on which the offices close."""
-    return is_public_holiday(day) or (
-        (day.month, day.day) in OFFICES_CLOSED and day in _danish_holidays(day.year, "optional")
-    )
 
 
 Week = dict[str, tuple[tuple[time, time], ...]]

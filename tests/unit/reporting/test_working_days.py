@@ -46,9 +46,10 @@ def test_an_appointment_on_a_holiday_is_not_a_working_day_waited() -> None:
 
 
 def test_christmas_and_new_year_across_the_year_end() -> None:
-    # 2025-12-22 (Mon) to 2026-01-02 (Fri): 23, 24, 29, 30, 31 Dec and 2 Jan; 25 and 26 Dec
-    # (juledag, 2. juledag) and 1 Jan (nytårsdag) are holidays.
-    assert working_days_between(local("2025-12-22"), local("2026-01-02")) == 6
+    # 2025-12-22 (Mon) to 2026-01-02 (Fri): 23, 29, 30 Dec and 2 Jan; 25 and 26 Dec
+    # (juledag, 2. juledag) and 1 Jan (nytårsdag) are holidays, and the offices are closed on
+    # 24 and 31 December.
+    assert working_days_between(local("2025-12-22"), local("2026-01-02")) == 4
 
 
 def test_local_copenhagen_dates_decide_not_utc() -> None:
@@ -78,3 +79,20 @@ def test_the_count_agrees_with_walking_the_calendar_day_by_day() -> None:
 def test_store_bededag_is_a_working_day_since_its_abolition_in_2024() -> None:
     assert not is_working_day(date(2023, 5, 5))  # store bededag 2023
     assert is_working_day(date(2024, 4, 26))  # would have been store bededag
+
+
+def test_christmas_eve_and_new_years_eve_are_not_working_days() -> None:
+    """The offices are closed on 24 and 31 December (and 5 June): no waiting counts them."""
+    from datetime import date, datetime
+
+    from infra.danish_days import COPENHAGEN
+    from services.booking.domain.guarantee import WaitingGuarantee  # noqa: F401 - same calendar
+    from services.booking.domain.opening_hours import is_closed_day
+
+    for closed in (date(2026, 12, 24), date(2026, 12, 31), date(2026, 6, 5)):
+        assert closed.weekday() < 5 and not is_working_day(closed) and is_closed_day(closed)
+    # After Wednesday 23 December: 24 (closed), 25 (holiday), 26-27 (weekend), 28 (working).
+    booked = datetime(2026, 12, 23, 12, tzinfo=COPENHAGEN)
+    assert working_days_between(booked, datetime(2026, 12, 28, 10, tzinfo=COPENHAGEN)) == 1
+    # Up to Monday 4 January 2027: 28, 29, 30 December and 4 January; 31 and 1 closed.
+    assert working_days_between(booked, datetime(2027, 1, 4, 10, tzinfo=COPENHAGEN)) == 4
