@@ -114,7 +114,8 @@ class CancelByStaff(StaffCommand):
 
 
 class CancelSiteDay(Command):
-    """Cancels every booking at a site between two times (site closed, staff ill)."""
+    """Cancels every booking at a site whose time starts in [from_time, to_time) (site closed,
+    staff ill): the end is exclusive, as on a clock."""
 
     municipality: str = Field(pattern=SLUG)
     site: str = Field(pattern=SLUG)

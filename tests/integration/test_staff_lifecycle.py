@@ -96,6 +96,7 @@ async def test_bulk_cancellation_cancels_every_booking_in_the_window(
     await asyncio.to_thread(seed_world, booking_service.app, 2)
     early = [await book(api, citizen_name=f"Borger {i}", phone=f"2030405{i}") for i in range(2)]
     late = await book(api, starts_at=later(45).isoformat(), phone="20304059")
+    at_the_end = await book(api, starts_at=later(30).isoformat(), phone="20304058")
     response = await api.post(
         f"{BASE}/sites/{SITE}/days/{DAY}/cancel-bookings",
         json={"reason": "Borgerservice Korsør lukket", "from_time": "10:00", "to_time": "10:30"},
@@ -109,6 +110,7 @@ async def test_bulk_cancellation_cancels_every_booking_in_the_window(
     )
     assert events == 2
     assert late["status"] == "booked"
+    assert at_the_end["booking_id"] not in response.json()["cancelled"]  # the end is exclusive
 
 
 async def test_staff_need_their_own_municipalitys_token(

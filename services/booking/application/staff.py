@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 from events.booking import PreAssessment
@@ -24,8 +24,6 @@ from services.booking.commands import (
 from services.booking.domain.booking import Booking, Offer
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.domain.schedule import SiteDay
-
-EPSILON = timedelta(microseconds=1)  # turns the inclusive "to" time into an exclusive end
 
 
 class StaffCommands(PersonalDataCommands):
@@ -117,11 +115,13 @@ class StaffCommands(PersonalDataCommands):
         return [offered] if released and offered is not day else []
 
     def cancel_site_day(self, command: CancelSiteDay) -> list[Booking]:
-        """Closes the site for the window and cancels every booking in it, all in one atomic
-        save; each citizen is told through their own `booking.cancelled` (bulk)."""
+        """Closes the site for the window (the times starting at `from_time` or later and
+        before `to_time`: closing 10:00-11:00 keeps the 11:00 bookings) and cancels every
+        booking in it, all in one atomic save; each citizen is told through their own
+        `booking.cancelled` (bulk)."""
         day_id = SiteDay.create_id(command.municipality, command.site, command.day)
         closed_from = datetime.combine(command.day, command.from_time, COPENHAGEN)
-        closed_until = datetime.combine(command.day, command.to_time, COPENHAGEN) + EPSILON
+        closed_until = datetime.combine(command.day, command.to_time, COPENHAGEN)
 
         def attempt() -> list[Booking]:
             day = self.get_site_day(command.municipality, command.site, command.day)

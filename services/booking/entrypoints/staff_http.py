@@ -59,8 +59,10 @@ class StaffCancelRequest(Body):
 
 class BulkCancelRequest(Body):
     reason: Reason = Field(examples=["Borgerservice lukket"])
-    from_time: time = time.min
-    to_time: time = time.max
+    from_time: time = Field(default=time.min, description="The first time closed")
+    to_time: time = Field(
+        default=time.max, description="Closed until: a time starting then stays open"
+    )
 
 
 class StaffBookingRequest(Body):
