@@ -3,6 +3,7 @@ bodies bounded, and an OpenAPI document that describes the error bodies the API 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.settings import ConnectionSettings
-from infra.transient import is_transient
+from infra.transient import is_database_outage, is_transient
 
 RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger()
@@ -135,15 +136,31 @@ def _readable(error: RequestValidationError | ValidationError) -> JSONResponse:
 
 class AnswerOutages:
     """PostgreSQL or NATS away while a request is served: 503 with `Retry-After`, instead of
-    a 500 or a request hanging; the process goes on serving what it can."""
+    a 500 or a request hanging; the process goes on serving what it can.
 
-    def __init__(self, app: ASGIApp) -> None:
+    A breaker in front: once a request found PostgreSQL away, the next ones answer 503 at once
+    for `open_seconds` instead of each waiting out the pool's connect timeout and queueing in
+    the worker threads; then one request at a time tries the database again until one gets
+    through. A bus outage never opens it (bookings need only the database). Paths outside
+    `/api/` (health, metrics, the pages' own assets) always pass."""
+
+    def __init__(self, app: ASGIApp, open_seconds: float = 2.0) -> None:
         self.app = app
+        self.open_seconds = open_seconds
+        self.away_until = 0.0  # monotonic time until which PostgreSQL is taken to be away
+        self.trying = False  # one request is finding out whether it is back
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        guarded = str(scope.get("path", "")).startswith("/api/")
+        trying = False
+        if guarded and self.away_until:
+            if self.trying or time.monotonic() < self.away_until:
+                await self._unavailable(scope, receive, send)
+                return
+            self.trying = trying = True
         started = False
 
         async def tracked(message: Message) -> None:
@@ -153,16 +170,28 @@ class AnswerOutages:
 
         try:
             await self.app(scope, receive, tracked)
+            if trying:
+                self.away_until = 0.0
+                log.info("http.database_back")
         except Exception as error:
+            if guarded and is_database_outage(error):
+                self.away_until = time.monotonic() + self.open_seconds
             if started or not is_transient(error):
                 raise
             log.warning("http.outage", path=scope.get("path"), error=repr(error)[:200])
-            response = JSONResponse(
-                {"detail": "temporarily unavailable: the database or the bus is restarting"},
-                status_code=503,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-            await response(scope, receive, send)
+            await self._unavailable(scope, receive, send)
+        finally:
+            if trying:
+                self.trying = False
+
+    @staticmethod
+    async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": "temporarily unavailable: the database or the bus is restarting"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        await response(scope, receive, send)
 
 
 def build_api(

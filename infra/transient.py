@@ -86,6 +86,12 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+def is_database_outage(error: BaseException) -> bool:
+    """True when PostgreSQL is the part away (not the bus, not a file): what the HTTP breaker
+    answers 503 for at once, since every route of the API needs the database."""
+    return any(_caused_by(error, kind) for kind in _DATABASE)
+
+
 def backoff(attempt: int, *, base: float = 0.2, cap: float = 10.0) -> float:
     """Seconds to wait before try `attempt` (1, 2, ...): exponential, capped, full jitter."""
     return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))
