@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import timedelta
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from infra.manage_token import ManageTokens, claimed_generation
 from infra.staff_auth import staff_guard
+from infra.staff_tokens import MAX_TTL
 from services.booking.application import BookingApplication
 from services.booking.commands import RevokeManageTokens
 from services.booking.domain.booking import Booking
@@ -51,10 +53,13 @@ class NewManageLink(BaseModel):
 
 
 def manage_links_router(
-    app: BookingApplication, tokens: ManageTokens, staff_keys: Mapping[str, str]
+    app: BookingApplication,
+    tokens: ManageTokens,
+    staff_keys: Mapping[str, str],
+    max_lifetime: timedelta = MAX_TTL,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
-    staff_account = staff_guard(staff_keys)
+    staff_account = staff_guard(staff_keys, max_lifetime=max_lifetime)
 
     @router.post("/bookings/{booking_id}/manage-tokens/revoke", response_model=NewManageLink)
     async def revoke_manage_tokens(
