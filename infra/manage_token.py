@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -86,29 +87,22 @@ class ManageTokens:
         generation: int = 0,
     ) -> bool:
         """True if `token` was issued for `booking_id` with this secret, for its current
-        `generation`, and has not expired."""
-        if not token or token.count(".") not in (1, 2):
+        `generation`, and has not expired. Only the one form `issue` writes is read."""
+        parsed = parse(token)
+        if parsed is None or parsed.generation != generation:
             return False
-        parts = token.split(".")
-        expiry_text, signature = parts[0], parts[-1]
-        given = parts[1] if len(parts) == 3 else "0"
-        if not expiry_text.isdigit() or not given.isdigit() or int(given) != generation:
+        expected = self._signature(booking_id, parsed.expiry, generation)
+        if not hmac.compare_digest(expected.encode(), parsed.signature.encode()):
             return False
-        if len(parts) == 3 and generation == 0:
-            return False  # generation 0 has one form only
-        expiry = int(expiry_text)
-        expected = self._signature(booking_id, expiry, generation)
-        if not hmac.compare_digest(expected, signature):
-            return False
-        return (now or self.clock()).timestamp() < expiry
+        return (now or self.clock()).timestamp() < parsed.expiry
 
     # The name the booking routes use.
     valid = verify
 
     def expires_at(self, token: str) -> datetime | None:
-        """When `token` expires, as it says (not checked: use `verify`)."""
-        expiry_text = token.split(".", 1)[0]
-        return datetime.fromtimestamp(int(expiry_text), UTC) if expiry_text.isdigit() else None
+        """When `token` expires, as it says (not checked: use `verify`); None if malformed."""
+        parsed = parse(token)
+        return None if parsed is None else datetime.fromtimestamp(parsed.expiry, UTC)
 
     def _signature(self, booking_id: UUID, expiry: int, generation: int = 0) -> str:
         message = booking_id.bytes + expiry.to_bytes(8, "big")
@@ -116,6 +110,43 @@ class ManageTokens:
             message += b"g" + generation.to_bytes(4, "big")
         digest = hmac.new(self.secret.encode(), message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+# The one form of a token: expiry as ten ASCII digits (unix seconds, no leading zero), a
+# generation only when above 0 (no leading zero, below 2**32), and the 43 characters of an
+# unpadded URL-safe base64 SHA-256. Anything else, of any length or script, is no token.
+TOKEN_FORM = re.compile(
+    r"(?P<expiry>[1-9][0-9]{9})(?:\.(?P<generation>[1-9][0-9]{0,8}))?\.(?P<signature>[A-Za-z0-9_-]{43})"
+)
+MAX_TOKEN_LENGTH = 64  # longer than any token `issue` writes
+
+
+@dataclass(frozen=True)
+class ParsedToken:
+    expiry: int
+    generation: int
+    signature: str
+
+
+def parse(token: str | None) -> ParsedToken | None:
+    """The parts of a token in its one canonical form, or None (its signature unchecked)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    found = TOKEN_FORM.fullmatch(token)
+    if found is None:
+        return None
+    return ParsedToken(
+        expiry=int(found["expiry"]),
+        generation=int(found["generation"] or 0),
+        signature=found["signature"],
+    )
+
+
+def claimed_generation(token: str) -> int:
+    """The generation a token says it has (checked by its signature, not here); 0 if
+    malformed."""
+    parsed = parse(token)
+    return 0 if parsed is None else parsed.generation
 
 
 def fingerprint(token: str) -> str:

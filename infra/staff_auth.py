@@ -9,11 +9,12 @@ role that may not do something is 403."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
 
-from infra.staff_tokens import InvalidStaffToken, Role, StaffClaims, StaffTokens
+from infra.staff_tokens import MAX_TTL, InvalidStaffToken, Role, StaffClaims, StaffTokens
 
 StaffCheck = Callable[..., Awaitable[str]]
 ClaimsCheck = Callable[..., Awaitable[StaffClaims]]
@@ -33,10 +34,13 @@ def _verified(tokens: StaffTokens, authorization: str | None) -> StaffClaims:
         raise HTTPException(401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-def staff_claims(keys: Mapping[str, str], roles: Collection[Role]) -> ClaimsCheck:
+def staff_claims(
+    keys: Mapping[str, str], roles: Collection[Role], max_lifetime: timedelta = MAX_TTL
+) -> ClaimsCheck:
     """A FastAPI dependency: the claims of a token acting for the path's `municipality` in one
-    of `roles`. `keys` are the municipalities' staff token signing keys (`STAFF_TOKENS`)."""
-    tokens = StaffTokens(keys)
+    of `roles`. `keys` are the municipalities' staff token signing keys (`STAFF_TOKENS`);
+    a token living longer than `max_lifetime` (`STAFF_TOKEN_MAX_LIFETIME`) is refused."""
+    tokens = StaffTokens(keys, max_lifetime=max_lifetime)
     allowed = frozenset(roles)
 
     async def claims_of_municipality(
@@ -52,9 +56,13 @@ def staff_claims(keys: Mapping[str, str], roles: Collection[Role]) -> ClaimsChec
     return claims_of_municipality
 
 
-def staff_guard(keys: Mapping[str, str], roles: Collection[Role] = BOOKING_ROLES) -> StaffCheck:
+def staff_guard(
+    keys: Mapping[str, str],
+    roles: Collection[Role] = BOOKING_ROLES,
+    max_lifetime: timedelta = MAX_TTL,
+) -> StaffCheck:
     """A FastAPI dependency: the staff account acting for `municipality` in one of `roles`."""
-    verified = Depends(staff_claims(keys, roles))
+    verified = Depends(staff_claims(keys, roles, max_lifetime))
 
     async def staff_account(claims: StaffClaims = verified) -> str:
         return claims.account
@@ -63,12 +71,15 @@ def staff_guard(keys: Mapping[str, str], roles: Collection[Role] = BOOKING_ROLES
 
 
 def member_claims(
-    keys: Mapping[str, str], members: Collection[str], roles: Collection[Role]
+    keys: Mapping[str, str],
+    members: Collection[str],
+    roles: Collection[Role],
+    max_lifetime: timedelta = MAX_TTL,
 ) -> ClaimsCheck:
     """A FastAPI dependency for what several municipalities share, with no municipality in
     the path: the claims of a token of one of `members` in one of `roles`. A genuine token of
     any other municipality or role is 403: what is shared is no secret, only who may read it."""
-    tokens = StaffTokens(keys)
+    tokens = StaffTokens(keys, max_lifetime=max_lifetime)
     allowed, sharing = frozenset(roles), frozenset(members)
 
     async def claims_of_member(

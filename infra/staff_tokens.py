@@ -27,6 +27,12 @@ AUDIENCE = "borgerservice-staff"
 ALGORITHM = "HS256"
 MIN_KEY_LENGTH = 32
 MAX_TTL = timedelta(days=7)
+# Clocks of the issuer and the checker may differ this much: a token issued by a municipality's
+# identity provider a little "in the future" is still good.
+LEEWAY = timedelta(seconds=30)
+MAX_TOKEN_LENGTH = 4096  # far more than any token `issue` writes; longer is refused unread
+# A JWS in compact form: three base64url parts; anything else is refused unread.
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _TTL = re.compile(r"^(?P<amount>\d+)(?P<unit>[smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -44,6 +50,8 @@ class StaffTokenSettings(BaseSettings):
 
     # Signing key per municipality; a municipality without one has no staff access.
     staff_tokens: dict[str, str] = Field(default_factory=dict)
+    # A token whose expiry is further than this from its issue is refused (README: 7 days).
+    staff_token_max_lifetime: timedelta = Field(default=MAX_TTL, gt=timedelta(0))
 
 
 class InvalidStaffToken(Exception):
@@ -78,6 +86,8 @@ def parse_ttl(text: str) -> timedelta:
 class StaffTokens:
     keys: Mapping[str, str]
     clock: Callable[[], datetime] = field(default=_utc_now, compare=False)
+    # what `verify` accepts at most from `iat` to `exp`, whoever signed the token
+    max_lifetime: timedelta = MAX_TTL
 
     def __post_init__(self) -> None:
         short = sorted(m for m, key in self.keys.items() if len(key) < MIN_KEY_LENGTH)
@@ -89,6 +99,8 @@ class StaffTokens:
             raise KeyError(f"no staff token key for {municipality!r}")
         if not 0 < len(account) <= 100:
             raise ValueError("a staff account is 1 to 100 characters")
+        if not timedelta(0) < ttl <= self.max_lifetime:
+            raise ValueError(f"a staff token lives more than 0 and at most {self.max_lifetime}")
         now = self.clock()
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -103,28 +115,61 @@ class StaffTokens:
         return jwt.encode(claims, self.keys[municipality], ALGORITHM, headers={"kid": municipality})
 
     def verify(self, token: str) -> StaffClaims:
-        """The claims of a genuine, unexpired token, or `InvalidStaffToken`."""
+        """The claims of a genuine token for the staff audience, issued not in the future,
+        unexpired, and living at most `max_lifetime`; otherwise `InvalidStaffToken`."""
         try:
+            if not well_formed(token):
+                raise InvalidStaffToken
             municipality = str(jwt.get_unverified_header(token).get("kid"))
             key = self.keys.get(municipality)
             if key is None:
                 raise InvalidStaffToken
+            now = self.clock()
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=[ALGORITHM],  # never `none`, never one chosen by the token
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "jti"]},
+                leeway=LEEWAY,
+                options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
             )
+            issued_at, expires = _instant(claims["iat"]), _instant(claims["exp"])
+            if issued_at > now + LEEWAY or expires - issued_at > self.max_lifetime:
+                raise InvalidStaffToken
             if claims.get("mun") != municipality:
                 raise InvalidStaffToken
             return StaffClaims(
                 municipality=municipality,
                 account=str(claims["sub"]),
                 role=Role(str(claims.get("role"))),
-                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+                expires_at=expires,
                 token_id=str(claims["jti"]),
             )
-        except (jwt.PyJWTError, ValueError, TypeError) as error:
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError) as error:
             raise InvalidStaffToken from error
+
+
+def well_formed(token: str) -> bool:
+    """Whether `token` has the shape of a staff token at all (its signature unchecked): what
+    may be passed on in a header."""
+    return len(token) <= MAX_TOKEN_LENGTH and _COMPACT.fullmatch(token) is not None
+
+
+def claimed_municipality(token: str) -> str | None:
+    """The municipality a token says it is for (`kid`), unchecked: enough to refuse a token of
+    another municipality early, never to admit one; None if it says nothing readable."""
+    if not well_formed(token):
+        return None
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return None
+    return kid if isinstance(kid, str) else None
+
+
+def _instant(claim: object) -> datetime:
+    """A NumericDate claim; TypeError for anything but a number (a bool is no date)."""
+    if isinstance(claim, bool) or not isinstance(claim, int | float):
+        raise TypeError(f"not a NumericDate: {claim!r}")
+    return datetime.fromtimestamp(claim, UTC)

@@ -79,11 +79,10 @@ class BookingService:
             ),
             dependencies=[limit],
         )
-        router.include_router(staff_router(self.app, self.settings.staff_tokens))
-        router.include_router(audit_router(self.pool, self.settings.staff_tokens))
-        router.include_router(
-            manage_links_router(self.app, self.tokens, self.settings.staff_tokens)
-        )
+        keys, lifetime = self.settings.staff_tokens, self.settings.staff_token_max_lifetime
+        router.include_router(staff_router(self.app, keys, lifetime))
+        router.include_router(audit_router(self.pool, keys, lifetime))
+        router.include_router(manage_links_router(self.app, self.tokens, keys, lifetime))
         return router
 
     def relay(self) -> Relay:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field, SecretStr
 
 from infra.personal_data import PersonalDataSettings
 from infra.settings import ConnectionSettings
+from infra.staff_tokens import MAX_TTL
 
 
 class BookingSettings(ConnectionSettings, PersonalDataSettings):
@@ -21,6 +24,8 @@ class BookingSettings(ConnectionSettings, PersonalDataSettings):
     )
     # Staff API token per municipality (env STAFF_TOKENS as JSON); none means no staff access.
     staff_tokens: dict[str, str] = Field(default_factory=dict)
+    # A staff token living longer than this from issue to expiry is refused (infra/staff_tokens).
+    staff_token_max_lifetime: timedelta = Field(default=MAX_TTL, gt=timedelta(0))
     # Personal data (infra/personal_data.py; the master key is PERSONAL_DATA_KEY): a citizen
     # is erased this many days after their latest appointment; 0 turns automatic erasure off.
     erase_after_days: int = Field(default=90, ge=0)

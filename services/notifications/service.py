@@ -106,6 +106,7 @@ class NotificationsService:
             self.pool,
             None if secret is None else secret.get_secret_value(),
             self.settings.staff_tokens,
+            self.settings.staff_token_max_lifetime,
         )
 
     async def run(self, stop: asyncio.Event) -> None:

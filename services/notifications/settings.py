@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from infra.manage_token import ManageTokenSettings
 from infra.personal_data import PersonalDataSettings
 from infra.settings import ConnectionSettings
+from infra.staff_tokens import MAX_TTL
 from services.notifications.domain.invitations import SurveyPeriod
 from services.notifications.domain.links import Links
 
@@ -23,6 +24,8 @@ class NotificationsSettings(ConnectionSettings, ManageTokenSettings, PersonalDat
     sms_callback_secret: SecretStr | None = None
     # staff of a municipality may opt its citizens out or in (env STAFF_TOKENS, as booking)
     staff_tokens: dict[str, str] = Field(default_factory=dict)
+    # A staff token living longer than this from issue to expiry is refused (infra/staff_tokens).
+    staff_token_max_lifetime: timedelta = Field(default=MAX_TTL, gt=timedelta(0))
     dispatch_interval_seconds: float = 0.5
     dispatch_batch: int = 50
     dispatch_concurrency: int = 10  # messages of one batch sent at the same time

@@ -17,12 +17,14 @@ import httpx
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 
+from infra.personal_data import DEMO_PERSONAL_DATA_KEY
 from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
 from services.booking.adapters.wire import INTERNAL, event_id
+from services.booking.application.idempotency import Idempotency
 from tests.booking_world import staff_headers
 from tests.faults.deployment import BIN, Deployment
-from tests.faults.load import ACCEPTED, REFUSED, BookingLoad, booking_id_for
+from tests.faults.load import ACCEPTED, REFUSED, BookingLoad
 
 BOOKED_TOPIC = "services.booking.domain.booking:Booking.Booked"
 
@@ -68,8 +70,12 @@ class Ledger:
 
     @property
     def refused(self) -> set[UUID]:
+        """The ids refused attempts would have had: derived from their keys as the booking
+        service derives them, under the deployment's secret (the 409 names no id)."""
+        secret = self.deployment.env().get("PERSONAL_DATA_KEY") or DEMO_PERSONAL_DATA_KEY
+        ids = Idempotency.from_master_key(secret)
         municipality = self.load.municipality
-        return {booking_id_for(municipality, a.key) for a in self.load.decided(REFUSED)}
+        return {ids.booking_id(municipality, a.key) for a in self.load.decided(REFUSED)}
 
     async def rows(self) -> list[Row]:
         accepted, refused = self.accepted, self.refused

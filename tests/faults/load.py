@@ -10,16 +10,11 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import httpx
 
 ACCEPTED, REFUSED = "accepted", "refused"
-
-
-def booking_id_for(municipality: str, key: str) -> UUID:
-    """The id the booking service gives a booking made under `key` (idempotent booking)."""
-    return uuid5(NAMESPACE_URL, f"borgerservice:booking:{municipality}:{key}")
 
 
 @dataclass

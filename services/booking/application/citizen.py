@@ -6,16 +6,18 @@ from __future__ import annotations
 from contextlib import suppress
 from copy import deepcopy
 from datetime import datetime, timedelta
+from functools import cached_property
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
-from infra.personal_data import Subject
-from infra.personal_data_keys import NewKey
+from infra.personal_data import DEMO_PERSONAL_DATA_KEY, Subject
+from infra.personal_data_keys import MASTER_KEY_ENV, NewKey
 from services.booking.adapters.event_store import NEW_KEYS, is_known_citizen
 from services.booking.application.base import local_date
+from services.booking.application.idempotency import Idempotency
 from services.booking.application.personal_data import PersonalDataCommands
 from services.booking.commands import (
     AcceptOffer,
@@ -88,7 +90,8 @@ class CitizenCommands(PersonalDataCommands):
     # booking
 
     def book(self, command: BookTime) -> Booking:
-        """Books a seat; under the same idempotency key, returns the booking made the first time."""
+        """Books a seat; under the same idempotency key, the identical command gets the booking
+        as it was first made, and any other command is refused (`KeyReused`)."""
         booking_id = self._booking_id(command)
         day_id = SiteDay.create_id(
             command.municipality, command.site, local_date(command.starts_at)
@@ -104,15 +107,27 @@ class CitizenCommands(PersonalDataCommands):
         except BookingError:
             if command.idempotency_key is not None:
                 with suppress(NotFound):  # the same command, made before: its booking
-                    return self.get_booking(booking_id)
+                    return self._replayed(command, booking_id)
             raise
+
+    @cached_property
+    def idempotency(self) -> Idempotency:
+        return Idempotency.from_master_key(self.env.get(MASTER_KEY_ENV) or DEMO_PERSONAL_DATA_KEY)
 
     def _booking_id(self, command: BookTime) -> UUID:
         if command.idempotency_key is None:
             return uuid4()
-        return uuid5(
-            NAMESPACE_URL, f"borgerservice:booking:{command.municipality}:{command.idempotency_key}"
-        )
+        return self.idempotency.booking_id(command.municipality, command.idempotency_key)
+
+    def _replayed(self, command: BookTime, booking_id: UUID) -> Booking:
+        """The booking made under the command's key, as it was made, if the command is the
+        one it was made with; NotFound if none was."""
+        booking = self.get_booking(booking_id)
+        self.idempotency.check_replay(command, booking.request_digest)
+        if booking.version == 1:
+            return booking
+        first: Booking = self.repository.get(booking_id, version=1)
+        return first
 
     def _book(self, command: BookTime, booking_id: UUID) -> Booking:
         """A booking id is saved once (saving it again conflicts), so a command made before
@@ -121,7 +136,7 @@ class CitizenCommands(PersonalDataCommands):
             return self._book_new(command, booking_id)
         except RecordConflictError:
             with suppress(NotFound):  # saved before, maybe by this very command's first try
-                return self.get_booking(booking_id)
+                return self._replayed(command, booking_id)
             raise
 
     def _book_new(self, command: BookTime, booking_id: UUID) -> Booking:
@@ -178,6 +193,11 @@ class CitizenCommands(PersonalDataCommands):
             booked_at=now,
             acute_reason=command.acute_reason,
             by=command.by,
+            request_digest=(
+                None
+                if command.idempotency_key is None
+                else self.idempotency.request_digest(command)
+            ),
         )
         try:
             self.save(booking, day, citizen, **({NEW_KEYS: [new_key]} if new_key else {}))

@@ -82,6 +82,8 @@ class Booking(Aggregate):
         phone: str | None
         acute_reason: str | None
         by: str | None = None  # who booked; absent from events stored before it was recorded
+        # the keyed digest of the request made under an Idempotency-Key; never on the bus
+        request_digest: str | None = None
 
         class_version = 3
 
@@ -104,6 +106,7 @@ class Booking(Aggregate):
         phone: str,
         acute_reason: str | None = None,
         by: str | None = None,
+        request_digest: str | None = None,
         **facts: Any,
     ) -> Booking:
         """A new booking with an id the caller chose (derived from an idempotency key); who the
@@ -121,6 +124,7 @@ class Booking(Aggregate):
             phone=None,
             acute_reason=None,
             by=by,
+            request_digest=request_digest,
             **facts,
         )
 
@@ -144,6 +148,7 @@ class Booking(Aggregate):
         phone: str | None,
         acute_reason: str | None,
         by: str | None = None,
+        request_digest: str | None = None,
     ) -> None:
         self.municipality = municipality
         self.site = site
@@ -169,6 +174,7 @@ class Booking(Aggregate):
         self.offer: Offer | None = None
         self.survey_answered = False
         self.manage_generation = 0  # manage links issued before a revocation stop working
+        self.request_digest = request_digest  # None: booked without an Idempotency-Key
 
     def _require(self, allowed: tuple[Status, ...], action: str) -> None:
         if self.status not in allowed:

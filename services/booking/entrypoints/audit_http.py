@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -12,6 +12,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
+from infra.staff_tokens import MAX_TTL
 from services.booking.entrypoints.staff_auth import staff_guard
 
 
@@ -28,9 +29,11 @@ class AuditEntry(BaseModel):
     detail: dict[str, Any] = Field(description="Times and outcomes; never personal data")
 
 
-def audit_router(pool: asyncpg.Pool, staff_keys: Mapping[str, str]) -> APIRouter:
+def audit_router(
+    pool: asyncpg.Pool, staff_keys: Mapping[str, str], max_lifetime: timedelta = MAX_TTL
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
-    staff_account = staff_guard(staff_keys)
+    staff_account = staff_guard(staff_keys, max_lifetime=max_lifetime)
 
     @router.get("/bookings/{booking_id}/audit", response_model=list[AuditEntry])
     async def booking_audit(

@@ -19,7 +19,7 @@ from services.booking.commands import BookTime, CancelBooking, RescheduleBooking
 from services.booking.domain.errors import SlotFull
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.entrypoints.alternatives import alternative_times
-from services.booking.entrypoints.manage_access import owned_by_token
+from services.booking.entrypoints.manage_access import booking_token, owned_by_token
 from services.booking.entrypoints.schemas import (
     BookingCreated,
     BookingRequest,
@@ -111,7 +111,7 @@ def booking_router(
             return JSONResponse(taken.model_dump(mode="json"), status_code=409)
         return BookingCreated(
             **BookingView.of(booking).model_dump(),
-            manage_token=tokens.issue(booking.id),
+            manage_token=booking_token(tokens, booking),
         )
 
     @router.get("/bookings/{booking_id}", response_model=BookingView)

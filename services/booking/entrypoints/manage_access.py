@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import timedelta
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
-from infra.manage_token import ManageTokens
+from infra.manage_token import ManageTokens, claimed_generation
 from infra.staff_auth import staff_guard
+from infra.staff_tokens import MAX_TTL
 from services.booking.application import BookingApplication
 from services.booking.commands import RevokeManageTokens
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import NotFound
 
 
-def claimed_generation(token: str) -> int:
-    """The generation a token says it has (checked by its signature, not here)."""
-    parts = token.split(".")
-    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
+def booking_token(tokens: ManageTokens, booking: Booking) -> str:
+    """The manage token of the booking reply: valid for the tokens' lifetime from booking, the
+    same however often the booking is asked for again under its Idempotency-Key."""
+    return tokens.issue(booking.id, expires_at=booking.booked_at + tokens.lifetime)
 
 
 async def owned_by_token(
@@ -51,10 +53,13 @@ class NewManageLink(BaseModel):
 
 
 def manage_links_router(
-    app: BookingApplication, tokens: ManageTokens, staff_keys: Mapping[str, str]
+    app: BookingApplication,
+    tokens: ManageTokens,
+    staff_keys: Mapping[str, str],
+    max_lifetime: timedelta = MAX_TTL,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
-    staff_account = staff_guard(staff_keys)
+    staff_account = staff_guard(staff_keys, max_lifetime=max_lifetime)
 
     @router.post("/bookings/{booking_id}/manage-tokens/revoke", response_model=NewManageLink)
     async def revoke_manage_tokens(

@@ -18,6 +18,7 @@ from services.booking.application import BookingApplication
 from services.booking.commands import BookTime, CancelBooking, Command, RescheduleBooking
 from services.booking.domain.booking import Booking
 from services.booking.domain.errors import BookingError, Conflict, NotFound
+from services.booking.entrypoints.manage_access import booking_token
 from services.booking.entrypoints.schemas import BookingView
 
 QUEUE = "booking-commands"
@@ -60,7 +61,7 @@ def register_command_handlers(
         except BookingError as error:
             return error_reply(status_of(error), str(error))
         view = BookingView.of(booking).model_dump(mode="json")
-        return {"ok": True, "booking": view, "manage_token": tokens.issue(booking.id)}
+        return {"ok": True, "booking": view, "manage_token": booking_token(tokens, booking)}
 
     def within(municipality: str, change: Callable[[Any], Booking]) -> Callable[[Any], Booking]:
         """A change to an existing booking, refused unless it belongs to `municipality`."""

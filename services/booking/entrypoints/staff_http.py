@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from events.booking import Channel, PreAssessment
 from events.envelope import SLUG
-from infra.staff_tokens import Role
+from infra.staff_tokens import MAX_TTL, Role
 from infra.text import Line
 from services.booking.application import BookingApplication
 from services.booking.application.personal_data import CitizenDetails, Erasure
@@ -139,10 +139,12 @@ class BulkCancelled(BaseModel):
     cancelled: list[UUID]
 
 
-def staff_router(app: BookingApplication, staff_tokens: dict[str, str]) -> APIRouter:
+def staff_router(
+    app: BookingApplication, staff_tokens: dict[str, str], max_lifetime: timedelta = MAX_TTL
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/municipalities/{municipality}", tags=["staff"])
-    staff = Depends(staff_guard(staff_tokens))  # the acting staff account, or 401
-    admin = Depends(staff_guard(staff_tokens, {Role.ADMIN}))  # configuration, erasure
+    staff = Depends(staff_guard(staff_tokens, max_lifetime=max_lifetime))  # the account, or 401
+    admin = Depends(staff_guard(staff_tokens, {Role.ADMIN}, max_lifetime))  # configuration
 
     def view(booking: Booking) -> StaffBookingView:
         return StaffBookingView.with_citizen(booking, app.details_of(booking))

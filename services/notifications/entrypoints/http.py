@@ -4,7 +4,7 @@ and citizens opting out of (or back into) SMS. Thin: check who calls, validate, 
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import asyncpg
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from infra.staff_auth import BOOKING_ROLES, staff_claims
+from infra.staff_tokens import MAX_TTL
 from services.notifications.adapters import opt_outs, receipts
 from services.notifications.adapters.receipts import DeliveryStatus, Receipt, UnknownMessage
 from services.notifications.domain.phone import InvalidPhone, normalise_phone
@@ -51,7 +52,10 @@ def _bearer_matches(authorization: str | None, secret: str | None) -> bool:
 
 
 def notifications_router(
-    pool: asyncpg.Pool, callback_secret: str | None, staff_tokens: dict[str, str]
+    pool: asyncpg.Pool,
+    callback_secret: str | None,
+    staff_tokens: dict[str, str],
+    max_lifetime: timedelta = MAX_TTL,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["sms"])
 
@@ -59,7 +63,7 @@ def notifications_router(
         if not _bearer_matches(authorization, callback_secret):
             raise HTTPException(401, "the SMS gateway's callback secret is required")
 
-    staff_of = staff_claims(staff_tokens, BOOKING_ROLES)
+    staff_of = staff_claims(staff_tokens, BOOKING_ROLES, max_lifetime)
 
     async def require_staff_or_gateway(municipality: str, authorization: str | None) -> None:
         """The gateway (forwarding a citizen's STOP), or the municipality's staff or admin with

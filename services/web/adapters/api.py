@@ -12,6 +12,9 @@ from uuid import UUID, uuid4
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
+from infra.manage_token import parse
+from infra.staff_tokens import well_formed
+
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -118,7 +121,12 @@ class StaffAuth:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "X-Staff-Account": self.account}
+        """What proves the login to the APIs; a token of no staff token's shape (a cookie
+        of any bytes) is refused here as the APIs would (401), without a call."""
+        if not well_formed(self.token):
+            raise ApiError(401, "Unauthorized", [])
+        account = {"X-Staff-Account": self.account} if _sendable(self.account) else {}
+        return {"Authorization": f"Bearer {self.token}", **account}
 
 
 _services = TypeAdapter(list[Service])
@@ -323,7 +331,16 @@ class Api:
 
 
 def _manage(token: str) -> dict[str, str]:
+    """A manage token not in its one form (any length, any script) is refused here as the
+    booking API would (404), without a call."""
+    if parse(token) is None:
+        raise ApiError(404, "no such booking", [])
     return {"X-Manage-Token": token}
+
+
+def _sendable(value: str) -> bool:
+    """Fits in an HTTP header as it is: printable ASCII."""
+    return value.isascii() and value.isprintable() and len(value) <= 200
 
 
 def _refusal(response: httpx.Response) -> ApiError:

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Form, Request, Response
 
+from infra.staff_tokens import claimed_municipality
 from services.web import danish
 from services.web.adapters.api import Api, ApiError, StaffAuth
 from services.web.entrypoints.pages import LoginRequired, NotAllowed, PageRoute, render, see_other
@@ -29,10 +30,15 @@ ERRORS = {"conflict", "invalid", "reason"}
 
 
 def staff_auth(request: Request, municipality: str) -> StaffAuth:
-    """The staff login of this municipality (cookies scoped to its pages), or LoginRequired."""
+    """The staff login of this municipality (cookies scoped to its pages), or LoginRequired.
+    A login that says it is another municipality's gets the 404 of every route of that
+    municipality's APIs (some pages would otherwise show a 404 as "nothing reported yet")."""
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise LoginRequired(municipality)
+    claimed = claimed_municipality(token)
+    if claimed is not None and claimed != municipality:
+        raise ApiError(404, "Not Found", [])
     return StaffAuth(token=token, account=request.cookies.get(ACCOUNT_COOKIE) or "staff")
 
 

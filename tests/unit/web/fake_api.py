@@ -18,9 +18,10 @@ from services.web.service import WebService
 from services.web.settings import WebSettings
 
 BOOKING_ID = UUID("00000000-0000-4000-8000-000000000001")
-TOKEN = "manage-token"
-STAFF_TOKEN = "staff-token"
-REPORTING_TOKEN = "reporting-token"  # the `reporting` role: figures, never bookings
+# In the tokens' own forms (the pages pass on nothing else); only the fake checks them.
+TOKEN = "4102444800." + "m" * 43  # a manage token
+STAFF_TOKEN = "staff.token.fake"
+REPORTING_TOKEN = "reporting.token.fake"  # the `reporting` role: figures, never bookings
 FIRST = datetime.combine(today(), datetime.min.time(), COPENHAGEN) + timedelta(days=1, hours=9)
 
 Handler = Callable[[httpx.Request], httpx.Response]
