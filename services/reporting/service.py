@@ -45,7 +45,7 @@ class ReportingService:
         """Every route reads one municipality's figures for a staff token of it, except the
         regional report, which has its own rule (http_regional.py)."""
         reports = Reports.over(self.pool)
-        reader = staff_claims(self.settings.staff_tokens, READER_ROLES)
+        reader = staff_claims(self.settings.staff_token_keys(), READER_ROLES)
         router = APIRouter()
         router.include_router(reporting_router(reports, self.settings, reader))
         router.include_router(live_router(self.js, LiveFigures(self.pool), reader))
