@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
+import asyncpg
 import typer
 from fastapi import APIRouter
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
+from pydantic_settings import SettingsError
 
 from events.schema import write_json_schemas
 from infra.bench.cli import bench
@@ -18,15 +20,21 @@ from infra.nats_accounts import without_credentials
 from infra.read_models import ReadModel
 from infra.replay import CannotReplay, connected_to_nats, parse_until, replayable
 from infra.runtime import Service, platform, serve_until_stopped
+from infra.secrets import SECRETS, Secrets, configure_output, fresh, required, without_password
 from infra.settings import ConnectionSettings
-from infra.staff_cli import demo_staff_keys, demo_staff_tokens, staff_app
-from infra.staff_tokens import StaffTokenSettings
+from infra.staff_cli import demo_staff_tokens, staff_app
+from infra.transient import ConfigurationError
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.entrypoints.relay_cli import relay_app
 from services.notifications.entrypoints.cli import sms_app
 from services.reporting.entrypoints.events_cli import events_app
 
-app = typer.Typer(help="Borgerservice booking: appointment booking for Danish municipalities.")
+# Plain tracebacks: rich ones with local variables print settings, keys and passwords.
+app = typer.Typer(
+    help="Borgerservice booking: appointment booking for Danish municipalities.",
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+)
 app.add_typer(sms_app, name="sms", help="The SMS messages sent to citizens.")
 app.add_typer(events_app, name="events")  # `borgerservice events tail|export`
 app.add_typer(relay_app, name="relay")  # `borgerservice relay parked|resend`
@@ -36,9 +44,51 @@ app.command()(bench)  # `borgerservice bench [SCENARIO...] [--quick] [--json]`
 SERVICES = ("booking", "notifications", "reporting", "web")
 DEFAULT_PORTS = {"booking": 8000, "notifications": 8002, "reporting": 8001, "web": 8003}
 DEMO_DAYS = 30
+# PostgreSQL refusing the login or the database: no waiting mends it.
+_REFUSED_BY_POSTGRES = (
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidCatalogNameError,
+)
 
 
-async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
+@app.callback()
+def _output() -> None:
+    configure_output()
+
+
+def _refuse(message: str) -> NoReturn:
+    """A configuration error: one line, a non-zero exit, no traceback."""
+    typer.echo(f"borgerservice: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _start(names: tuple[str, ...], port: int, demo: bool) -> None:
+    """Checks the secrets (in a moment, before anything starts), then runs `names`."""
+    try:
+        settings = ConnectionSettings()
+        if demo:
+            from services.booking.seed import DEMO_MUNICIPALITIES
+
+            secrets = required(
+                names, settings.var_dir, demo=True, municipalities=DEMO_MUNICIPALITIES
+            )
+        else:
+            secrets = required(names, settings.var_dir)
+        tune_for_batches()
+        asyncio.run(_run(names, port, demo, secrets))
+    except ConfigurationError as error:
+        _refuse(str(error))
+    except _REFUSED_BY_POSTGRES as error:
+        url = without_password(ConnectionSettings().database_url)
+        _refuse(f"PostgreSQL refuses DATABASE_URL {url}: {error}")
+    except SettingsError as error:
+        _refuse(str(error))
+    except ValidationError as error:
+        wrong = [f"{'.'.join(map(str, e['loc'])).upper()} {e['msg']}" for e in error.errors()]
+        _refuse("; ".join(wrong))
+
+
+async def _run(names: tuple[str, ...], port: int, demo: bool, secrets: Secrets) -> None:
     from services.booking.seed import DEMO_MUNICIPALITIES, apply_seed, load_seed
     from services.booking.service import ERROR_STATUSES, BookingService
     from services.booking.settings import BookingSettings
@@ -47,17 +97,15 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
     # (matplotlib) are 40 MB of every process that imports them.
 
     settings = ConnectionSettings()
-    # The staff token signing keys of every service that checks staff tokens (STAFF_TOKENS);
-    # a demo without them gets fresh ones, so the tokens it prints work on every service.
-    staff_keys = StaffTokenSettings().staff_tokens
-    if demo and not staff_keys:
-        staff_keys = demo_staff_keys(DEMO_MUNICIPALITIES)
+    # The checked secrets of every service here (a demo's kept in VAR_DIR): the same for all,
+    # so the staff tokens and manage links one issues work on every other.
+    given = secrets.overrides
     async with platform(settings) as shared:
         services: list[Service] = []
         routers: list[APIRouter] = []
         booking = None
         if "booking" in names:
-            booking_settings = BookingSettings(nats_url=shared.nats_url, staff_tokens=staff_keys)
+            booking_settings = BookingSettings(nats_url=shared.nats_url, **given)
             booking = await BookingService.start(booking_settings, shared.nc)
             services.append(booking)
             routers.append(booking.router())
@@ -65,9 +113,7 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             from services.notifications.service import NotificationsService
             from services.notifications.settings import NotificationsSettings
 
-            notification_settings = NotificationsSettings(
-                nats_url=shared.nats_url, staff_tokens=staff_keys
-            )
+            notification_settings = NotificationsSettings(nats_url=shared.nats_url, **given)
             if "public_base_url" not in notification_settings.model_fields_set:
                 # the links in the SMS point at this process's own pages unless told otherwise
                 notification_settings = notification_settings.model_copy(
@@ -81,7 +127,7 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
             from services.reporting.settings import ReportingSettings
 
             reporting = await ReportingService.start(
-                ReportingSettings(nats_url=shared.nats_url, staff_tokens=staff_keys), shared.nc
+                ReportingSettings(nats_url=shared.nats_url, **given), shared.nc
             )
             services.append(reporting)
             routers.append(reporting.router())
@@ -111,7 +157,7 @@ async def _run(names: tuple[str, ...], port: int, demo: bool) -> None:
                     typer.echo(f"  {municipality:<12} {availability}")
                 report = f"{base}/api/v1/municipalities/slagelse/reports/bookings"
                 typer.echo(f"  report       {report}  (with a staff token below)")
-                for municipality, token in demo_staff_tokens(staff_keys).items():
+                for municipality, token in demo_staff_tokens(secrets.staff_keys).items():
                     typer.echo(f"  staff        {municipality:<12} Authorization: Bearer {token}")
             typer.echo(f"  NATS         {without_credentials(shared.nats_url)}")
             typer.echo("  SMS outbox   borgerservice sms outbox")
@@ -128,9 +174,9 @@ def up(
     demo: Annotated[bool, typer.Option(help="Seed Slagelse, Herning and Hvidovre")] = False,
     port: Annotated[int, typer.Option(help="HTTP port of the API")] = 8000,
 ) -> None:
-    """Starts every service in one process (embedded nats-server unless NATS_URL is set)."""
-    tune_for_batches()
-    asyncio.run(_run(SERVICES, port, demo))
+    """Starts every service in one process (embedded nats-server unless NATS_URL is set).
+    Without --demo every secret must be set; a demo makes them once, kept in VAR_DIR."""
+    _start(SERVICES, port, demo)
 
 
 @app.command()
@@ -145,8 +191,25 @@ def serve(
         raise typer.BadParameter(
             f"unknown service {service!r}; choose one of {', '.join(SERVICES)}"
         )
-    tune_for_batches()
-    asyncio.run(_run((service,), port or DEFAULT_PORTS[service], demo=False))
+    _start((service,), port or DEFAULT_PORTS[service], demo=False)
+
+
+@app.command()
+def secret(
+    setting: Annotated[str, typer.Argument(help=", ".join(s.name for s in SECRETS))],
+    municipality: Annotated[
+        list[str] | None, typer.Option(help="STAFF_TOKENS: a key for each (repeat)")
+    ] = None,
+) -> None:
+    """Prints a fresh random value for a secret setting, e.g.
+    `export MANAGE_TOKEN_SECRET=$(borgerservice secret MANAGE_TOKEN_SECRET)`."""
+    municipalities = municipality or ConnectionSettings().bus_municipalities()
+    try:
+        typer.echo(fresh(setting.upper(), municipalities))
+    except KeyError:
+        raise typer.BadParameter(
+            f"{setting!r} is no secret setting; one of {', '.join(s.name for s in SECRETS)}"
+        ) from None
 
 
 @app.command()
@@ -159,7 +222,9 @@ def infra() -> None:
             pool = await create_pool(ConnectionSettings().database_url)
             await apply_schema(pool)
             await pool.close()
-            typer.echo(f"database, schema and streams ready (NATS {shared.nats_url})")
+            typer.echo(
+                f"database, schema and streams ready (NATS {without_credentials(shared.nats_url)})"
+            )
 
     asyncio.run(prepare())
 

@@ -23,26 +23,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "change-me-in-production"
+from infra.transient import ConfigurationError
 
 
 class ManageTokenSettings(BaseSettings):
-    """The settings every service that issues or checks manage tokens reads: one secret."""
+    """The settings every service that issues or checks manage tokens reads: one secret, with
+    no default (`borgerservice secret MANAGE_TOKEN_SECRET` makes one; infra/secrets.py)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    manage_token_secret: str = DEFAULT_SECRET
+    manage_token_secret: SecretStr | None = None
     # a token stays valid this long after the appointment it was issued for
     manage_token_grace_days: float = Field(default=3.0, gt=0)
     # and this long after issue when no appointment is known
     manage_token_lifetime_days: float = Field(default=90.0, gt=0)
 
     def manage_tokens(self) -> ManageTokens:
+        if self.manage_token_secret is None:
+            raise ConfigurationError("MANAGE_TOKEN_SECRET is not set")
         return ManageTokens(
-            self.manage_token_secret,
+            self.manage_token_secret.get_secret_value(),
             grace=timedelta(days=self.manage_token_grace_days),
             lifetime=timedelta(days=self.manage_token_lifetime_days),
         )
@@ -54,7 +57,7 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class ManageTokens:
-    secret: str
+    secret: str = field(repr=False)
     grace: timedelta = timedelta(days=3)
     lifetime: timedelta = timedelta(days=90)
     clock: Callable[[], datetime] = field(default=_utc_now, compare=False)

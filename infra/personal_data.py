@@ -27,15 +27,16 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 import asyncpg
-import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.personal import Sealed
+from infra.transient import ConfigurationError
 
-# For `borgerservice up --demo` and tests only: it is public, so it protects nothing.
+# Public (it was the default once), so it protects nothing: refused by `serve` and `up`; kept
+# for sealing throw-away data in tests and benchmarks.
 DEMO_PERSONAL_DATA_KEY = "Ym9yZ2Vyc2VydmljZSBkZW1vIGtleTogcHVibGljISE="
 NONCE_BYTES = 12
 
@@ -129,39 +130,25 @@ def _derive(secret: bytes, purpose: bytes) -> bytes:
 class PersonalDataSettings(BaseSettings):
     """What every service that seals or opens personal data reads: the master key."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    personal_data_key: SecretStr = Field(
-        default=SecretStr(DEMO_PERSONAL_DATA_KEY),
-        description="32 random bytes, base64; wraps every citizen's key. The default is public "
-        "(demo only); `python -c 'import os,base64; print(base64.b64encode(os.urandom(32))"
-        ".decode())'` makes one",
+    personal_data_key: SecretStr | None = Field(
+        default=None,
+        description="32 random bytes, base64; wraps every citizen's key. No default: "
+        "`borgerservice secret PERSONAL_DATA_KEY` makes one",
     )
 
     @field_validator("personal_data_key")
     @classmethod
-    def _is_a_key(cls, value: SecretStr) -> SecretStr:
-        MasterKey(value.get_secret_value())  # refused at start, not at the first booking
+    def _is_a_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            MasterKey(value.get_secret_value())  # refused at start, not at the first booking
         return value
 
     def personal_data_master_key(self) -> MasterKey:
+        if self.personal_data_key is None:
+            raise ConfigurationError("PERSONAL_DATA_KEY is not set")
         return MasterKey(self.personal_data_key.get_secret_value())
-
-    @property
-    def uses_demo_personal_data_key(self) -> bool:
-        return self.personal_data_key.get_secret_value() == DEMO_PERSONAL_DATA_KEY
-
-    def warn_if_demo_key(self, service: str) -> None:
-        """Said at every start: citizens' keys wrapped with the public demo key are as good as
-        unwrapped, and changing the key later leaves them unreadable."""
-        if self.uses_demo_personal_data_key:
-            structlog.get_logger().warning(
-                "personal_data.demo_key",
-                service=service,
-                detail="PERSONAL_DATA_KEY is the public demo key: fine for a demo, never for "
-                "real citizens. Set your own before the first real booking; keys wrapped "
-                "with another key cannot be opened after it is changed.",
-            )
 
 
 async def open_sealed(

@@ -24,7 +24,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import retry
 
 from infra.database import schema_sql
-from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey, Subject
+from infra.personal_data import MasterKey, Subject
+from infra.transient import ConfigurationError
 
 SCHEMA_LOCK = 7356001  # the lock `infra.database.apply_schema` takes for DDL
 MASTER_KEY_ENV = "PERSONAL_DATA_KEY"
@@ -96,12 +97,15 @@ class PersonalDataKeys(Protocol):
 
 def personal_data_keys(env: Any, recorder: object) -> PersonalDataKeys:
     """The key store beside the application's event store; `env` is the eventsourcing
-    environment, where the booking settings put `PERSONAL_DATA_KEY`."""
-    master = MasterKey(env.get(MASTER_KEY_ENV) or DEMO_PERSONAL_DATA_KEY)
+    environment, where the booking settings put `PERSONAL_DATA_KEY`. Stored keys need it;
+    keys held in memory die with the process, so they are wrapped with a random one."""
+    given = env.get(MASTER_KEY_ENV)
     datastore = getattr(recorder, "datastore", None)
     if isinstance(datastore, PostgresDatastore):
-        return PostgresKeys(datastore, master)
-    return MemoryKeys(master)
+        if not given:
+            raise ConfigurationError("PERSONAL_DATA_KEY is not set")
+        return PostgresKeys(datastore, MasterKey(given))
+    return MemoryKeys(MasterKey(given or MasterKey.generate()))
 
 
 class PostgresKeys:

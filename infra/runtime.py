@@ -100,7 +100,9 @@ async def _platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
         await when_available("PostgreSQL", lambda: ensure_database(settings.database_url))
         nc = await when_available(
             "NATS",
-            lambda: nats.connect(nats_url, name="borgerservice", max_reconnect_attempts=-1),
+            lambda: nats.connect(
+                nats_url, name="borgerservice", max_reconnect_attempts=-1, error_cb=bus_error
+            ),
         )
         try:
             await when_available("JetStream", lambda: ensure_streams(nc.jetstream()))
@@ -111,6 +113,12 @@ async def _platform(settings: ConnectionSettings) -> AsyncIterator[Platform]:
     finally:
         if embedded is not None:
             await embedded.astop()
+
+
+async def bus_error(error: Exception) -> None:
+    """What the NATS client met (it reconnects by itself): one line, where nats-py's own
+    callback prints a traceback for every attempt."""
+    log.warning("nats.error", error=repr(error)[:200])
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

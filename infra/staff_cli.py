@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 
+from infra.secrets import STAFF_TOKENS, DemoSecrets, staff_keys_of
+from infra.settings import ConnectionSettings
 from infra.staff_tokens import Role, StaffTokens, StaffTokenSettings, parse_ttl
 
 staff_app = typer.Typer(help="Staff access to the API: signed tokens that expire.")
@@ -23,10 +24,11 @@ def token(
     role: Annotated[Role, typer.Option(help="staff, admin or reporting")] = Role.STAFF,
     ttl: Annotated[str, typer.Option(help="Lifetime: 30m, 8h, 2d (at most 7d)")] = "8h",
 ) -> None:
-    """Prints a staff token signed with the municipality's key from STAFF_TOKENS."""
+    """Prints a staff token signed with the municipality's key from STAFF_TOKENS (or, without
+    it, the key `up --demo` keeps in VAR_DIR)."""
     try:
         lifetime = parse_ttl(ttl)
-        tokens = StaffTokens(StaffTokenSettings().staff_tokens)
+        tokens = StaffTokens(StaffTokenSettings().staff_token_keys() or _demo_keys())
         typer.echo(tokens.issue(municipality, account, role, lifetime))
     except KeyError:
         typer.echo(f"STAFF_TOKENS has no key for {municipality!r}", err=True)
@@ -36,9 +38,9 @@ def token(
         raise typer.Exit(1) from None
 
 
-def demo_staff_keys(municipalities: Iterable[str]) -> dict[str, str]:
-    """Fresh signing keys for a demo run: its tokens die with it."""
-    return {m: secrets.token_urlsafe(32) for m in municipalities}
+def _demo_keys() -> dict[str, str]:
+    kept = DemoSecrets(ConnectionSettings().var_dir).existing()
+    return staff_keys_of(kept.get(STAFF_TOKENS, "{}"))
 
 
 def demo_staff_tokens(keys: Mapping[str, str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ISSUER = "borgerservice"
@@ -46,12 +46,16 @@ class Role(StrEnum):
 class StaffTokenSettings(BaseSettings):
     """The settings every service that issues or checks staff tokens reads."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    # Signing key per municipality; a municipality without one has no staff access.
-    staff_tokens: dict[str, str] = Field(default_factory=dict)
+    # Signing key per municipality (STAFF_TOKENS as JSON); a municipality without one has no
+    # staff access. `borgerservice serve` refuses to start without any (infra/secrets.py).
+    staff_tokens: dict[str, SecretStr] = Field(default_factory=dict)
     # A token whose expiry is further than this from its issue is refused (README: 7 days).
     staff_token_max_lifetime: timedelta = Field(default=MAX_TTL, gt=timedelta(0))
+
+    def staff_token_keys(self) -> dict[str, str]:
+        return {m: key.get_secret_value() for m, key in self.staff_tokens.items()}
 
 
 class InvalidStaffToken(Exception):

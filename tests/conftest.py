@@ -23,6 +23,15 @@ from infra.settings import DEFAULT_DATABASE_URL
 from infra.streams import STREAMS, ensure_streams
 
 BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
+# The secrets no service has a default for (infra/secrets.py), for this test session and
+# every process a test starts; tests of a missing secret remove them from a copy.
+TEST_SECRETS = {
+    "MANAGE_TOKEN_SECRET": "manage-token-secret-of-the-test-suite-only",
+    "PERSONAL_DATA_KEY": "dGVzdCBzdWl0ZSBwZXJzb25hbCBkYXRhIGtleSAhISE=",
+    "SMS_CALLBACK_SECRET": "sms-callback-secret-of-the-test-suite-only",
+}
+for _name, _value in TEST_SECRETS.items():
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ from nats.js.errors import NotFoundError
 
 from infra.database import apply_schema, create_pool, drop_database, ensure_database
 from infra.nats_server import EmbeddedNats, free_port
+from infra.secrets import SECRETS, fresh
+from infra.settings import seeded_municipalities
 from infra.streams import EVENTS_STREAM, STREAMS, ensure_streams
 
 
@@ -104,6 +106,11 @@ async def bench_environment(
         await server.astop()
 
 
+# The secrets every service of this bench run shares (no service has a default): made for the
+# run, so that nothing measured depends on a key anyone knows.
+RUN_SECRETS = {secret.name: fresh(secret.name, seeded_municipalities()) for secret in SECRETS}
+
+
 @dataclass
 class ServiceProcess:
     """`borgerservice serve <service>` in its own process, as production runs it."""
@@ -121,6 +128,7 @@ class ServiceProcess:
             "DATABASE_URL": space.database_url,
             "NATS_URL": space.nats_url,
             "VAR_DIR": str(space.workdir / "var"),
+            **RUN_SECRETS,
             # The citizens' abuse limits would refuse a load generator on one address.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "0",
             "RATE_LIMIT_PER_PHONE_PER_HOUR": "0",

@@ -50,7 +50,6 @@ class BookingService:
     async def start(cls, settings: BookingSettings, nc: NatsClient) -> BookingService:
         if settings.nats_url is None:
             raise ValueError("BookingService needs settings.nats_url")
-        settings.warn_if_demo_key("booking")
         pool = await create_pool(settings.database_url)
         await apply_schema(pool, "platform", "availability", "deadlines", "personal_data", "audit")
         app = await asyncio.to_thread(
@@ -59,7 +58,7 @@ class BookingService:
             hold_ttl=timedelta(minutes=settings.hold_minutes),
             offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         )
-        tokens = ManageTokens(settings.manage_token_secret)
+        tokens = settings.manage_tokens()
         broker = NatsBroker(settings.nats_url, logger=None)
         register_command_handlers(broker, app, tokens)
         return cls(settings, app, pool, nc.jetstream(), broker, tokens)
@@ -79,7 +78,7 @@ class BookingService:
             ),
             dependencies=[limit],
         )
-        keys, lifetime = self.settings.staff_tokens, self.settings.staff_token_max_lifetime
+        keys, lifetime = self.settings.staff_token_keys(), self.settings.staff_token_max_lifetime
         router.include_router(staff_router(self.app, keys, lifetime))
         router.include_router(audit_router(self.pool, keys, lifetime))
         router.include_router(manage_links_router(self.app, self.tokens, keys, lifetime))

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field, SecretStr
 
+from infra.manage_token import ManageTokenSettings
 from infra.personal_data import PersonalDataSettings
 from infra.settings import ConnectionSettings
-from infra.staff_tokens import MAX_TTL
+from infra.staff_tokens import StaffTokenSettings
 
 
-class BookingSettings(ConnectionSettings, PersonalDataSettings):
+class BookingSettings(
+    ConnectionSettings, PersonalDataSettings, ManageTokenSettings, StaffTokenSettings
+):
+    """Secrets (MANAGE_TOKEN_SECRET, PERSONAL_DATA_KEY, STAFF_TOKENS) have no default;
+    `borgerservice serve booking` refuses to start without them (infra/secrets.py)."""
+
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    manage_token_secret: str = "change-me-in-production"
     relay_batch: int = 200
     availability_horizon_days: int = 60
     aggregate_cache_size: int = 10_000
@@ -22,10 +25,6 @@ class BookingSettings(ConnectionSettings, PersonalDataSettings):
     waitlist_offer_minutes: int = Field(
         default=120, gt=0, description="How long an earlier time is held for a waiting citizen"
     )
-    # Staff API token per municipality (env STAFF_TOKENS as JSON); none means no staff access.
-    staff_tokens: dict[str, str] = Field(default_factory=dict)
-    # A staff token living longer than this from issue to expiry is refused (infra/staff_tokens).
-    staff_token_max_lifetime: timedelta = Field(default=MAX_TTL, gt=timedelta(0))
     # Personal data (infra/personal_data.py; the master key is PERSONAL_DATA_KEY): a citizen
     # is erased this many days after their latest appointment; 0 turns automatic erasure off.
     erase_after_days: int = Field(default=90, ge=0)
@@ -45,9 +44,14 @@ class BookingSettings(ConnectionSettings, PersonalDataSettings):
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
             "AGGREGATE_CACHE_FASTFORWARD": "y",
             "POSTGRES_PRE_PING": "n",
-            "PERSONAL_DATA_KEY": self.personal_data_key.get_secret_value(),
+            **self._personal_data_env(),
             **self._cipher_env(),
         }
+
+    def _personal_data_env(self) -> dict[str, str]:
+        if self.personal_data_key is None:
+            return {}  # the stored citizens' keys refuse to open without it
+        return {"PERSONAL_DATA_KEY": self.personal_data_key.get_secret_value()}
 
     def _cipher_env(self) -> dict[str, str]:
         if self.event_store_cipher_key is None:

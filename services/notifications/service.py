@@ -62,7 +62,6 @@ class NotificationsService:
         """Connects to PostgreSQL and applies this service's schema. The events stream must
         exist already (declared by infra.streams); the service only binds to it. `provider`
         replaces the one the settings name (tests); `clock` decides what is due."""
-        settings.warn_if_demo_key("notifications")
         pool = await create_pool(settings.database_url)
         try:
             await apply_schema(pool, "platform", "notifications", "personal_data")
@@ -105,7 +104,7 @@ class NotificationsService:
         return notifications_router(
             self.pool,
             None if secret is None else secret.get_secret_value(),
-            self.settings.staff_tokens,
+            self.settings.staff_token_keys(),
             self.settings.staff_token_max_lifetime,
         )
 

@@ -9,12 +9,18 @@ from pydantic import Field, SecretStr, field_validator
 from infra.manage_token import ManageTokenSettings
 from infra.personal_data import PersonalDataSettings
 from infra.settings import ConnectionSettings
-from infra.staff_tokens import MAX_TTL
+from infra.staff_tokens import StaffTokenSettings
 from services.notifications.domain.invitations import SurveyPeriod
 from services.notifications.domain.links import Links
 
 
-class NotificationsSettings(ConnectionSettings, ManageTokenSettings, PersonalDataSettings):
+class NotificationsSettings(
+    ConnectionSettings, ManageTokenSettings, PersonalDataSettings, StaffTokenSettings
+):
+    """Secrets (MANAGE_TOKEN_SECRET, PERSONAL_DATA_KEY, STAFF_TOKENS, and SMS_CALLBACK_SECRET
+    with a real gateway) have no default; `serve notifications` refuses to start without
+    them (infra/secrets.py)."""
+
     # "outbox": the local outbox table staff and tests read; "http": `sms_gateway_url`
     sms_provider: str = "outbox"
     sms_gateway_url: str | None = None
@@ -22,10 +28,6 @@ class NotificationsSettings(ConnectionSettings, ManageTokenSettings, PersonalDat
     sms_gateway_timeout_seconds: float = 10.0
     # the gateway's delivery receipts (and opt-outs it forwards) carry this as bearer token
     sms_callback_secret: SecretStr | None = None
-    # staff of a municipality may opt its citizens out or in (env STAFF_TOKENS, as booking)
-    staff_tokens: dict[str, str] = Field(default_factory=dict)
-    # A staff token living longer than this from issue to expiry is refused (infra/staff_tokens).
-    staff_token_max_lifetime: timedelta = Field(default=MAX_TTL, gt=timedelta(0))
     dispatch_interval_seconds: float = 0.5
     dispatch_batch: int = 50
     dispatch_concurrency: int = 10  # messages of one batch sent at the same time

@@ -46,7 +46,7 @@ class ReportingService:
         regional report, which has its own rule (http_regional.py)."""
         reports = Reports.over(self.pool)
         reader = staff_claims(
-            self.settings.staff_tokens, READER_ROLES, self.settings.staff_token_max_lifetime
+            self.settings.staff_token_keys(), READER_ROLES, self.settings.staff_token_max_lifetime
         )
         router = APIRouter()
         router.include_router(reporting_router(reports, self.settings, reader))

@@ -49,8 +49,8 @@ SCREENSHOTS = Path(
     or Path(os.environ.get("TMPDIR", "/tmp")) / f"borgerservice-screenshots-{os.getpid()}"
 )
 MUNICIPALITY = "slagelse"
-MANAGE_TOKEN_SECRET = "browser-tests-manage-secret"
-SMS_CALLBACK_SECRET = "browser-tests-gateway-secret"
+MANAGE_TOKEN_SECRET = "manage-token-secret-of-the-browser-tests"
+SMS_CALLBACK_SECRET = "sms-gateway-secret-of-the-browser-tests"
 
 
 def _why_no_browser() -> str | None:

@@ -123,7 +123,7 @@ class Deployment:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "NATS_URL": self.nats_url,
-            "MANAGE_TOKEN_SECRET": "fault-suite-secret",
+            "MANAGE_TOKEN_SECRET": "manage-token-secret-of-the-fault-suite-only",
             "STAFF_TOKENS": json.dumps(STAFF_KEYS),  # the ledger reads the reports as staff
             # The load comes from one address and one phone: the abuse limits stay out of it.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "0",

@@ -17,7 +17,6 @@ import httpx
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 
-from infra.personal_data import DEMO_PERSONAL_DATA_KEY
 from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
 from services.booking.adapters.wire import INTERNAL, event_id
@@ -72,8 +71,7 @@ class Ledger:
     def refused(self) -> set[UUID]:
         """The ids refused attempts would have had: derived from their keys as the booking
         service derives them, under the deployment's secret (the 409 names no id)."""
-        secret = self.deployment.env().get("PERSONAL_DATA_KEY") or DEMO_PERSONAL_DATA_KEY
-        ids = Idempotency.from_master_key(secret)
+        ids = Idempotency.from_master_key(self.deployment.env()["PERSONAL_DATA_KEY"])
         municipality = self.load.municipality
         return {ids.booking_id(municipality, a.key) for a in self.load.decided(REFUSED)}
 

@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
-from infra.personal_data import DEMO_PERSONAL_DATA_KEY, Subject
+from infra.personal_data import MasterKey, Subject
 from infra.personal_data_keys import MASTER_KEY_ENV, NewKey
 from services.booking.adapters.event_store import NEW_KEYS, is_known_citizen
 from services.booking.application.base import local_date
@@ -112,7 +112,9 @@ class CitizenCommands(PersonalDataCommands):
 
     @cached_property
     def idempotency(self) -> Idempotency:
-        return Idempotency.from_master_key(self.env.get(MASTER_KEY_ENV) or DEMO_PERSONAL_DATA_KEY)
+        # Without a key the store is in memory (personal_data_keys refuses PostgreSQL without
+        # one): its ids live no longer than the process, so a random key is right.
+        return Idempotency.from_master_key(self.env.get(MASTER_KEY_ENV) or MasterKey.generate())
 
     def _booking_id(self, command: BookTime) -> UUID:
         if command.idempotency_key is None:

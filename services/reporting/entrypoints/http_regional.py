@@ -30,7 +30,7 @@ REGIONAL_ROLES = frozenset({Role.REPORTING, Role.ADMIN})
 def regional_router(reports: Reports, settings: ReportingSettings) -> APIRouter:
     sharing = settings.regional_municipalities
     reader = member_claims(
-        settings.staff_tokens, sharing, REGIONAL_ROLES, settings.staff_token_max_lifetime
+        settings.staff_token_keys(), sharing, REGIONAL_ROLES, settings.staff_token_max_lifetime
     )
     router = APIRouter(prefix="/api/v1/regional", tags=["reports"], dependencies=[Depends(reader)])
     halves = settings.survey_halves

@@ -15,6 +15,7 @@ from infra.personal_data import (
     UnreadableKey,
 )
 from infra.personal_data_keys import MemoryKeys
+from infra.transient import ConfigurationError
 
 MASTER = MasterKey(DEMO_PERSONAL_DATA_KEY)
 AT = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
@@ -92,10 +93,9 @@ def test_retention_runs_from_the_latest_appointment() -> None:
     assert [(d.subject_id, d.requested_by) for d in due] == [(late.id, "lone")]
 
 
-def test_a_service_started_on_the_public_demo_key_says_so(
-    capsys: pytest.CaptureFixture[str],
+def test_without_a_master_key_nothing_is_sealed_or_opened(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    PersonalDataSettings().warn_if_demo_key("booking")
-    assert "PERSONAL_DATA_KEY is the public demo key" in capsys.readouterr().out
-    PersonalDataSettings(personal_data_key=MasterKey.generate()).warn_if_demo_key("booking")  # type: ignore[arg-type]
-    assert capsys.readouterr().out == ""
+    monkeypatch.delenv("PERSONAL_DATA_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="PERSONAL_DATA_KEY is not set"):
+        PersonalDataSettings(_env_file=None).personal_data_master_key()  # type: ignore[call-arg]
