@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
+from services.booking.domain.opening_hours import COPENHAGEN, OpeningHours
 from services.booking.service import BookingService
-from tests.booking_world import FIRST_TIME, MUNICIPALITY, booking_body, later, seed_world
+from tests.booking_world import FIRST_TIME, MUNICIPALITY, SITE, booking_body, later, seed_world
 from tests.support import eventually
 
 BOOKINGS = f"/api/v1/municipalities/{MUNICIPALITY}/bookings"
@@ -166,3 +168,34 @@ async def test_moving_to_a_day_with_no_times_is_refused_as_booking_it_is(
     )
     assert booked.status_code == moved.status_code == 422, moved.text
     assert "no bookable times" in moved.json()["detail"]
+
+
+async def test_times_that_have_begun_are_not_offered(
+    running_booking: BookingService, api: httpx.AsyncClient
+) -> None:
+    """Today's earlier times are not free times: booking one is refused as passed (the pages
+    offered 08:00 at 10:45 and the citizen got 'the time has passed')."""
+    now = datetime.now(COPENHAGEN)
+    today = now.date()
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[today.weekday()]
+    hours = OpeningHours.parse({weekday: "00:00-23:45"}, slot_minutes=15, seats=1, services=["pas"])
+    slots = hours.slots_on(today)
+    if not slots:
+        pytest.skip("today is a closed day: no times to open")
+    await asyncio.to_thread(seed_world, running_booking.app)
+    await asyncio.to_thread(running_booking.app.open_day, MUNICIPALITY, SITE, today, slots)
+
+    async def offered() -> list[datetime]:
+        found = await api.get(
+            f"/api/v1/municipalities/{MUNICIPALITY}/availability",
+            params={"service": "pas", "from": today.isoformat(), "to": today.isoformat()},
+        )
+        return [datetime.fromisoformat(t["starts_at"]) for t in found.json()]
+
+    async def has_times() -> bool:
+        return bool(await offered())
+
+    await eventually(has_times)
+    times = await offered()
+    assert times and all(t > now for t in times), times[:3]
+    assert len(times) < len(slots) or now.time() < slots[0].starts_at.time()

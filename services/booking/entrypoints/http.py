@@ -70,7 +70,8 @@ def booking_router(
         to: CalendarDate | None = None,
     ) -> Response:
         await known.check(municipality)  # 404 if unknown
-        first = from_ or datetime.now(COPENHAGEN).date()
+        now = datetime.now(COPENHAGEN)
+        first = from_ or now.date()
         last = to or first + timedelta(days=14)
         if last < first:
             raise HTTPException(422, "'to' is before 'from'")
@@ -79,7 +80,8 @@ def booking_router(
             municipality,
             service=service,
             site=site,
-            start=datetime.combine(first, time.min, COPENHAGEN),
+            # A time that has begun is not offered: booking it would be refused.
+            start=max(datetime.combine(first, time.min, COPENHAGEN), now),
             end=datetime.combine(last + timedelta(days=1), time.min, COPENHAGEN),
         )
         # Written by PostgreSQL in FreeTimeView's JSON: the hot path of a rush.
