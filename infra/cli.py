@@ -105,7 +105,10 @@ async def _run(names: tuple[str, ...], port: int, demo: bool, secrets: Secrets) 
         routers: list[APIRouter] = []
         booking = None
         if "booking" in names:
-            booking_settings = BookingSettings(nats_url=shared.nats_url, **given)
+            # the pages call the API on loopback, naming their citizen in X-Forwarded-For
+            booking_settings = BookingSettings(nats_url=shared.nats_url, **given).beside_pages(
+                names
+            )
             booking = await BookingService.start(booking_settings, shared.nc)
             services.append(booking)
             routers.append(booking.router())

@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
-from services.web.adapters.api import Api
+from services.web.adapters.api import Api, on_behalf_of
 from services.web.entrypoints.citizen import citizen_router
 from services.web.entrypoints.dashboard import dashboard_router
 from services.web.entrypoints.manage import manage_router
@@ -34,7 +34,7 @@ class WebService:
         return Api(self.client, self.settings.booking_api_url, self.settings.reporting_api_url)
 
     def router(self) -> APIRouter:
-        router = APIRouter()
+        router = APIRouter(dependencies=[Depends(_on_behalf_of_client)])
         for pages in (citizen_router, manage_router, survey_router, staff_router, dashboard_router):
             router.include_router(pages(self.api, self.settings))
         return router
@@ -45,3 +45,10 @@ class WebService:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def _on_behalf_of_client(request: Request) -> None:
+    """Every API call of this page request names the page's client (async: a dependency run
+    in the endpoint's own task, so the endpoint sees the context variable)."""
+    if request.client is not None:
+        on_behalf_of.set(request.client.host)

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 
 from infra.http import build_api
 from services.booking.service import ERROR_STATUSES, BookingService
+from services.web.service import WebService
+from services.web.settings import WebSettings
 from tests.booking_world import MUNICIPALITY, SITE, booking_body, later, seed_world
 
 AVAILABILITY = f"/api/v1/municipalities/{MUNICIPALITY}/availability"
@@ -100,3 +102,35 @@ async def test_bookings_for_one_phone_number_are_limited_from_any_address(
     assert int(refused.headers["Retry-After"]) > 60  # 2 an hour: the next in half an hour
     other_number = booking_body(starts_at=later(30).isoformat(), phone="20 30 40 51")
     assert (await second.post(BOOKINGS, json=other_number)).status_code == 201
+
+
+async def test_citizens_using_the_pages_each_have_their_own_allowance(
+    client_at: Callable[[FastAPI, str], httpx.AsyncClient],
+    booking_service: BookingService,
+) -> None:
+    """The pages call the API from one address: they name their citizen in X-Forwarded-For
+    (believed from loopback, as `up` trusts it beside the pages), so one citizen spending the
+    allowance gets the Danish 429 page and the next citizen is still served (before, every
+    citizen of the pages shared one allowance and got a 500 once it was spent)."""
+    await asyncio.to_thread(seed_world, booking_service.app)
+    settings = booking_service.settings.beside_pages(["web"]).model_copy(
+        update={"rate_limit_per_ip_per_minute": 6, "rate_limit_per_phone_per_hour": 100}
+    )
+    service = dataclasses.replace(booking_service, settings=settings)
+    api = build_api("api", [service.router()], ERROR_STATUSES)
+    web = WebService.start(
+        WebSettings(booking_api_url="http://api", reporting_api_url="http://api"),
+        transport=httpx.ASGITransport(app=api, client=("127.0.0.1", 40_000)),
+    )
+    pages = build_api("web", [web.router()])
+    try:
+        eager, next_citizen = client_at(pages, "203.0.113.1"), client_at(pages, "203.0.113.2")
+        shown = [(await eager.get(f"/book/{MUNICIPALITY}")) for _ in range(12)]
+        statuses = [page.status_code for page in shown]
+        assert 429 in statuses and 500 not in statuses, statuses
+        refused = shown[statuses.index(429)]
+        assert "Prøv igen om 1 minut" in refused.text
+        assert int(refused.headers["Retry-After"]) > 0
+        assert (await next_citizen.get(f"/book/{MUNICIPALITY}")).status_code == 200
+    finally:
+        await web.close()

@@ -4,6 +4,7 @@ fields the pages do not show are ignored, so the APIs may grow without breaking 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from infra.manage_token import parse
 from infra.staff_tokens import well_formed
+
+# The address of the citizen (or staff member) whose page request this API call serves: the
+# APIs' per-address rate limit counts them, not the pages' one address (X-Forwarded-For, which
+# the APIs believe only from TRUSTED_PROXIES; `up` trusts loopback when it serves the pages).
+on_behalf_of: ContextVar[str | None] = ContextVar("on_behalf_of", default=None)
 
 
 class ApiModel(BaseModel):
@@ -92,11 +98,14 @@ class KeyFigures(ApiModel):
 class ApiError(Exception):
     """The API refused: its status, its reason and, for a taken time, nearby free times."""
 
-    def __init__(self, status: int, detail: str, alternatives: list[FreeTime]) -> None:
+    def __init__(
+        self, status: int, detail: str, alternatives: list[FreeTime], retry_after: int = 0
+    ) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
         self.alternatives = alternatives
+        self.retry_after = retry_after  # seconds, from a 429's or 503's Retry-After
 
     @property
     def route_missing(self) -> bool:
@@ -152,6 +161,9 @@ class Api:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
+        client_address = on_behalf_of.get()
+        if client_address is not None:
+            headers = {**(headers or {}), "X-Forwarded-For": client_address}
         try:
             response = await self._client.request(
                 method, url, json=json, params=params, headers=headers
@@ -352,6 +364,10 @@ def _refusal(response: httpx.Response) -> ApiError:
         body = {"detail": body}
     detail = body.get("detail", "")
     alternatives = _free_times.validate_python(body.get("alternatives") or [])
+    retry_after = response.headers.get("retry-after", "")
     return ApiError(
-        response.status_code, detail if isinstance(detail, str) else str(detail), alternatives
+        response.status_code,
+        detail if isinstance(detail, str) else str(detail),
+        alternatives,
+        int(retry_after) if retry_after.isascii() and retry_after.isdigit() else 0,
     )

@@ -94,6 +94,13 @@ class PageRoute(APIRoute):
                     return not_allowed(request, municipality)
                 if refused.status == 404:
                     return render(request, "error.html", 404, problem="not_found")
+                if refused.status == 429:  # the citizen's own allowance, not a fault of ours
+                    wait = max(refused.retry_after, 1)
+                    shown = render(
+                        request, "error.html", 429, problem="too_many", minutes=-(-wait // 60)
+                    )
+                    shown.headers["Retry-After"] = str(wait)
+                    return shown
                 raise
             except ApiUnavailable as failure:
                 log.warning("web.api_unavailable", error=str(failure))
