@@ -94,21 +94,30 @@ class BenchEnvironment:
                 await nc.close()
 
 
+# The secrets every service of this bench run shares (no service has a default): made for the
+# run, so that nothing measured depends on a key anyone knows.
+RUN_SECRETS = {secret.name: fresh(secret.name, seeded_municipalities()) for secret in SECRETS}
+
+
 @contextlib.asynccontextmanager
 async def bench_environment(
     base_database_url: str, workdir: Path, *, quick: bool, scale: float
 ) -> AsyncIterator[BenchEnvironment]:
+    """The run's nats-server, and its secrets in this process's environment too: the services
+    a scenario builds in-process read their settings from it (a clean shell has none set)."""
+    before = {name: os.environ.get(name) for name in RUN_SECRETS}
+    os.environ.update(RUN_SECRETS)
     server = EmbeddedNats(workdir / "nats")
     await server.astart()
     try:
         yield BenchEnvironment(base_database_url, workdir, quick, scale, server)
     finally:
         await server.astop()
-
-
-# The secrets every service of this bench run shares (no service has a default): made for the
-# run, so that nothing measured depends on a key anyone knows.
-RUN_SECRETS = {secret.name: fresh(secret.name, seeded_municipalities()) for secret in SECRETS}
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
