@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from ipaddress import ip_network
 
 import httpx
 from fastapi import APIRouter, Depends, Request
 
+from infra.ratelimit import client_address
 from services.web.adapters.api import Api, on_behalf_of
 from services.web.entrypoints.citizen import citizen_router
 from services.web.entrypoints.dashboard import dashboard_router
@@ -34,7 +36,17 @@ class WebService:
         return Api(self.client, self.settings.booking_api_url, self.settings.reporting_api_url)
 
     def router(self) -> APIRouter:
-        router = APIRouter(dependencies=[Depends(_on_behalf_of_client)])
+        trusted = tuple(ip_network(str(proxy)) for proxy in self.settings.trusted_proxies)
+
+        async def on_behalf_of_client(request: Request) -> None:
+            """Every API call of this page request names the page's client, found as the APIs
+            find theirs (async: a dependency run in the endpoint's own task, so the endpoint
+            sees the context variable)."""
+            if request.client is not None:
+                forwarded = request.headers.get("x-forwarded-for", "")
+                on_behalf_of.set(client_address(request.client.host, forwarded, trusted))
+
+        router = APIRouter(dependencies=[Depends(on_behalf_of_client)])
         for pages in (citizen_router, manage_router, survey_router, staff_router, dashboard_router):
             router.include_router(pages(self.api, self.settings))
         return router
@@ -45,10 +57,3 @@ class WebService:
 
     async def close(self) -> None:
         await self.client.aclose()
-
-
-async def _on_behalf_of_client(request: Request) -> None:
-    """Every API call of this page request names the page's client (async: a dependency run
-    in the endpoint's own task, so the endpoint sees the context variable)."""
-    if request.client is not None:
-        on_behalf_of.set(request.client.host)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +23,11 @@ class WebSettings(BaseSettings):
     report_page_path: str = "/api/v1/municipalities/{municipality}/reports/period.html"
     # How many days of free times the citizen sees on one page.
     days_shown: int = 14
+    # The deployment's proxies (TRUSTED_PROXIES, as the APIs read it): a page request from one
+    # of them names its citizen in X-Forwarded-For, whom the pages then name to the APIs.
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list, validation_alias="TRUSTED_PROXIES"
+    )
 
     def beside(
         self, port: int, services: Collection[str], municipalities: Collection[str] = ()

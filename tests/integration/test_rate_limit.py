@@ -134,3 +134,33 @@ async def test_citizens_using_the_pages_each_have_their_own_allowance(
         assert (await next_citizen.get(f"/book/{MUNICIPALITY}")).status_code == 200
     finally:
         await web.close()
+
+
+async def test_behind_a_trusted_proxy_the_pages_name_the_citizen_it_names(
+    client_at: Callable[[FastAPI, str], httpx.AsyncClient],
+    booking_service: BookingService,
+) -> None:
+    """The pages behind the deployment's proxy (TRUSTED_PROXIES): every page request comes
+    from the proxy, and the citizen is the address it forwards, for the pages as for the API."""
+    await asyncio.to_thread(seed_world, booking_service.app)
+    settings = booking_service.settings.beside_pages(["web"]).model_copy(
+        update={"rate_limit_per_ip_per_minute": 6, "rate_limit_per_phone_per_hour": 100}
+    )
+    api = build_api("api", [dataclasses.replace(booking_service, settings=settings).router()])
+    web = WebService.start(
+        WebSettings.model_validate(
+            {"booking_api_url": "http://api", "TRUSTED_PROXIES": ["10.0.0.5/32"]}
+        ),
+        transport=httpx.ASGITransport(app=api, client=("127.0.0.1", 40_000)),
+    )
+    proxy = client_at(build_api("web", [web.router()]), "10.0.0.5")
+    try:
+        eager = {"X-Forwarded-For": "203.0.113.1"}
+        statuses = [
+            (await proxy.get(f"/book/{MUNICIPALITY}", headers=eager)).status_code for _ in range(12)
+        ]
+        assert 429 in statuses and 500 not in statuses, statuses
+        other = {"X-Forwarded-For": "203.0.113.2"}
+        assert (await proxy.get(f"/book/{MUNICIPALITY}", headers=other)).status_code == 200
+    finally:
+        await web.close()
