@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import tomllib
 from collections.abc import Collection
 from ipaddress import ip_network
 from pathlib import Path
@@ -51,7 +49,9 @@ class ConnectionSettings(BaseSettings):
         return self.model_copy(update={"trusted_proxies": [*self.trusted_proxies, *loopback]})
 
     def bus_municipalities(self) -> list[str]:
-        return self.municipalities or seeded_municipalities()
+        """The municipalities given the bus (`MUNICIPALITIES`); the composition root fills in
+        the seeded ones when none is set (borgerservice/cli.py)."""
+        return self.municipalities
 
     @property
     def database_name(self) -> str:
@@ -73,16 +73,3 @@ class ConnectionSettings(BaseSettings):
             # waiting longer for a connection than this is an outage: the command answers 503
             "POSTGRES_CONNECT_TIMEOUT": "5",
         }
-
-
-def seeded_municipalities() -> list[str]:
-    """The ids of the municipalities in services/booking/seed/, read without importing it."""
-    spec = importlib.util.find_spec("services.booking.seed")
-    if spec is None or spec.origin is None:
-        return []
-    found = []
-    for path in sorted(Path(spec.origin).parent.glob("*.toml")):
-        document = tomllib.loads(path.read_text())
-        if "municipality" in document:
-            found.append(str(document["municipality"]["id"]))
-    return found

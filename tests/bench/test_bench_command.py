@@ -10,14 +10,14 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from infra.bench.runner import SCENARIOS
+from bench.runner import SCENARIOS
 from tests.conftest import BASE_DATABASE_URL, TEST_SECRETS
 
 
 def test_quick_bench_of_every_scenario_prints_a_json_summary() -> None:
     finished = subprocess.run(
         [
-            *(sys.executable, "-c", "from infra.cli import app; app()"),
+            *(sys.executable, "-c", "from borgerservice.cli import app; app()"),
             *("bench", "--quick", "--json", "--scale", "0.02"),
         ],
         # as a user runs it from a clean shell: no secret set (the bench makes its own)

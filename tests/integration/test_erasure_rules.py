@@ -15,7 +15,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
-from infra.cli import app as cli
+from borgerservice.cli import app as cli
 from infra.nats_server import EmbeddedNats
 from infra.staff_tokens import Role
 from services.booking.commands import BookTime, CancelBooking

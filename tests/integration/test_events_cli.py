@@ -11,8 +11,8 @@ import pytest
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
+from borgerservice.cli import app
 from events import encode
-from infra.cli import app
 from infra.nats_server import EmbeddedNats
 from tests.reporting_world import booked, cancelled, publish_raw, registered
 

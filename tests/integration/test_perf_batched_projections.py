@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
+from bench.history import reporting_history
 from events import Envelope, decode
 from events.schedule import DayClosed, DayOpened, HoldReleased, SeatHeld, SeatReleased, SeatTaken
-from infra.bench.history import reporting_history
 from infra.database import apply_schema
 from infra.read_models import content_hash
 from services.booking.adapters.availability import AvailabilityProjection

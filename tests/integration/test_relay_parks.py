@@ -132,7 +132,7 @@ def shrink_documents(service: BookingService, notification_id: int) -> None:
 
 def borgerservice(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from infra.cli import app; app()", *arguments],
+        [sys.executable, "-c", "from borgerservice.cli import app; app()", *arguments],
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,
         text=True,

@@ -14,8 +14,8 @@ import pytest
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
+from borgerservice.cli import app, replayable_read_models
 from events import Envelope, encode
-from infra.cli import app, replayable_read_models
 from infra.nats_server import EmbeddedNats
 from infra.read_models import content_hash
 from infra.replay import CannotReplay, parse_until, replay, replayable

@@ -15,10 +15,10 @@ from uuid import UUID, uuid4
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from infra.bench.environment import BenchEnvironment, ServiceProcess, Space
-from infra.bench.http_load import Connection, Response, closed_loop, connections
-from infra.bench.report import ScenarioResult, add_latencies
-from infra.bench.world import MUNICIPALITY, Layout, book_command, booking_body, open_world
+from bench.environment import BenchEnvironment, ServiceProcess, Space
+from bench.http_load import Connection, Response, closed_loop, connections
+from bench.report import ScenarioResult, add_latencies
+from bench.world import MUNICIPALITY, Layout, book_command, booking_body, open_world
 from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey
 from services.booking.application.base import DateAsISO
 from services.booking.domain.booking import Booking

@@ -10,8 +10,8 @@ from typing import Annotated
 import structlog
 import typer
 
-from infra.bench.report import missed, render
-from infra.bench.runner import SCENARIOS, machine, run_scenarios
+from bench.report import missed, render
+from bench.runner import SCENARIOS, machine, run_scenarios
 from infra.garbage_collector import tune_for_batches
 from infra.settings import ConnectionSettings
 

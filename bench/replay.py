@@ -14,9 +14,9 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from infra.bench.environment import BenchEnvironment, Space, fresh_database
-from infra.bench.history import publish_in_bulk, reporting_history
-from infra.bench.report import ScenarioResult
+from bench.environment import BenchEnvironment, Space, fresh_database
+from bench.history import publish_in_bulk, reporting_history
+from bench.report import ScenarioResult
 from infra.database import create_pool
 from infra.projection import ProjectionRunner
 from infra.replay import replay

@@ -13,8 +13,9 @@ from fastapi import APIRouter
 from pydantic import TypeAdapter, ValidationError
 from pydantic_settings import SettingsError
 
+from bench.cli import bench
+from borgerservice.staff_cli import demo_staff_tokens, staff_app
 from events.schema import write_json_schemas
-from infra.bench.cli import bench
 from infra.garbage_collector import tune_for_batches
 from infra.nats_accounts import without_credentials
 from infra.read_models import ReadModel
@@ -22,7 +23,6 @@ from infra.replay import CannotReplay, connected_to_nats, parse_until, replayabl
 from infra.runtime import Service, platform, serve_until_stopped
 from infra.secrets import SECRETS, Secrets, configure_output, fresh, required, without_password
 from infra.settings import ConnectionSettings
-from infra.staff_cli import demo_staff_tokens, staff_app
 from infra.transient import ConfigurationError
 from services.booking.domain.opening_hours import COPENHAGEN
 from services.booking.entrypoints.relay_cli import relay_app
@@ -54,6 +54,17 @@ _REFUSED_BY_POSTGRES = (
 @app.callback()
 def _output() -> None:
     configure_output()
+
+
+def _settings() -> ConnectionSettings:
+    """The connection settings, with the seeded municipalities when `MUNICIPALITIES` names none
+    (the ground, infra/, knows no seed)."""
+    settings = ConnectionSettings()
+    if settings.municipalities:
+        return settings
+    from services.booking.seed import DEMO_MUNICIPALITIES
+
+    return settings.model_copy(update={"municipalities": list(DEMO_MUNICIPALITIES)})
 
 
 def _refuse(message: str) -> NoReturn:
@@ -96,7 +107,7 @@ async def _run(names: tuple[str, ...], port: int, demo: bool, secrets: Secrets) 
     # Each other service is imported only if it runs here: reporting's charts alone
     # (matplotlib) are 40 MB of every process that imports them.
 
-    settings = ConnectionSettings()
+    settings = _settings()
     # The checked secrets of every service here (a demo's kept in VAR_DIR): the same for all,
     # so the staff tokens and manage links one issues work on every other.
     given = secrets.overrides
@@ -206,7 +217,7 @@ def secret(
 ) -> None:
     """Prints a fresh random value for a secret setting, e.g.
     `export MANAGE_TOKEN_SECRET=$(borgerservice secret MANAGE_TOKEN_SECRET)`."""
-    municipalities = municipality or ConnectionSettings().bus_municipalities()
+    municipalities = municipality or _settings().bus_municipalities()
     try:
         typer.echo(fresh(setting.upper(), municipalities))
     except KeyError:
@@ -221,7 +232,7 @@ def infra() -> None:
     from infra.database import apply_schema, create_pool
 
     async def prepare() -> None:
-        async with platform(ConnectionSettings()) as shared:
+        async with platform(_settings()) as shared:
             pool = await create_pool(ConnectionSettings().database_url)
             await apply_schema(pool)
             await pool.close()

@@ -12,17 +12,17 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from infra.bench.environment import BenchEnvironment, Space, bench_environment
-from infra.bench.report import ScenarioResult, render_block
+from bench.environment import BenchEnvironment, Space, bench_environment
+from bench.report import ScenarioResult, render_block
 
 Scenario = Callable[[BenchEnvironment, Space, ScenarioResult], Awaitable[None]]
 
-# One module of infra.bench each, imported only when it runs (the CLI stays quick to start).
+# One module of bench each, imported only when it runs (the CLI stays quick to start).
 SCENARIOS = ("book", "lag", "availability", "replay", "stampede", "memory")
 
 
 def scenario(name: str) -> Scenario:
-    run: Scenario = importlib.import_module(f"infra.bench.{name}").run
+    run: Scenario = importlib.import_module(f"bench.{name}").run
     return run
 
 

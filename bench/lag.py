@@ -11,9 +11,9 @@ import time
 
 import asyncpg
 
-from infra.bench.environment import BenchEnvironment, Space
-from infra.bench.report import ScenarioResult, add_latencies
-from infra.bench.world import Layout, book_command, open_world
+from bench.environment import BenchEnvironment, Space
+from bench.report import ScenarioResult, add_latencies
+from bench.world import Layout, book_command, open_world
 from services.booking.service import BookingService
 from services.booking.settings import BookingSettings
 

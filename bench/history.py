@@ -12,10 +12,10 @@ from uuid import uuid4
 
 from nats.js import JetStreamContext
 
+from bench.world import FIRST_DAY, MUNICIPALITY, Layout
 from events import Envelope, encode
 from events.booking import BookingBooked, BookingCancelled, BookingRescheduled, Channel
 from events.municipality import MunicipalityRegistered
-from infra.bench.world import FIRST_DAY, MUNICIPALITY, Layout
 from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey
 from services.booking.application import BookingApplication
 from services.booking.domain.booking import Booking

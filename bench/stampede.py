@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from infra.bench.availability import seed
-from infra.bench.environment import BenchEnvironment, ServiceProcess, Space
-from infra.bench.http_load import connections
-from infra.bench.lag import wait_until
-from infra.bench.report import ScenarioResult, add_latencies
-from infra.bench.world import MUNICIPALITY, Layout, booking_body
+from bench.availability import seed
+from bench.environment import BenchEnvironment, ServiceProcess, Space
+from bench.http_load import connections
+from bench.lag import wait_until
+from bench.report import ScenarioResult, add_latencies
+from bench.world import MUNICIPALITY, Layout, booking_body
 from infra.database import create_pool
 from services.booking.settings import BookingSettings
 

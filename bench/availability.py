@@ -10,11 +10,11 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock
 
-from infra.bench.environment import BenchEnvironment, ServiceProcess, Space
-from infra.bench.http_load import Connection, Response, closed_loop, connections, open_loop
-from infra.bench.lag import wait_until
-from infra.bench.report import ScenarioResult, add_latencies
-from infra.bench.world import MUNICIPALITY, Layout, open_world
+from bench.environment import BenchEnvironment, ServiceProcess, Space
+from bench.http_load import Connection, Response, closed_loop, connections, open_loop
+from bench.lag import wait_until
+from bench.report import ScenarioResult, add_latencies
+from bench.world import MUNICIPALITY, Layout, open_world
 from infra.database import create_pool
 from services.booking.adapters.availability import free_times_json
 from services.booking.application import BookingApplication

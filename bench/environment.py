@@ -25,8 +25,8 @@ from nats.js.errors import NotFoundError
 from infra.database import apply_schema, create_pool, drop_database, ensure_database
 from infra.nats_server import EmbeddedNats, free_port
 from infra.secrets import SECRETS, fresh
-from infra.settings import seeded_municipalities
 from infra.streams import EVENTS_STREAM, STREAMS, ensure_streams
+from services.booking.seed import DEMO_MUNICIPALITIES
 
 
 @dataclass
@@ -96,7 +96,7 @@ class BenchEnvironment:
 
 # The secrets every service of this bench run shares (no service has a default): made for the
 # run, so that nothing measured depends on a key anyone knows.
-RUN_SECRETS = {secret.name: fresh(secret.name, seeded_municipalities()) for secret in SECRETS}
+RUN_SECRETS = {secret.name: fresh(secret.name, DEMO_MUNICIPALITIES) for secret in SECRETS}
 
 
 @contextlib.asynccontextmanager
@@ -145,7 +145,7 @@ class ServiceProcess:
         log_path = space.workdir / f"{service}.log"
         with log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-c", "from infra.cli import app; app()"),
+                *(sys.executable, "-c", "from borgerservice.cli import app; app()"),
                 *("serve", service, "--port", str(port)),
                 env=env,
                 stdout=log,

@@ -9,10 +9,10 @@ import time
 
 from nats.js.errors import NotFoundError
 
-from infra.bench.environment import BenchEnvironment, ServiceProcess, Space
-from infra.bench.history import store_booking_history
-from infra.bench.report import ScenarioResult
-from infra.bench.world import Layout
+from bench.environment import BenchEnvironment, ServiceProcess, Space
+from bench.history import store_booking_history
+from bench.report import ScenarioResult
+from bench.world import Layout
 from infra.streams import EVENTS_STREAM
 from services.booking.application import BookingApplication
 from services.booking.settings import BookingSettings

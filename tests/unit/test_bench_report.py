@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.bench.report import ScenarioResult, missed, render
+from bench.report import ScenarioResult, missed, render
 
 
 def _result(value: float) -> ScenarioResult:
