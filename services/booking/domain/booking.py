@@ -2,64 +2,44 @@
 
 What it says about the citizen as a person (name, phone number, the acute reason, a note, a
 cancellation reason) is stored only sealed with the citizen's own key (`Sealer`), so that
-erasing the citizen makes it unreadable; the rest of the booking stays readable for good."""
+erasing the citizen makes it unreadable; the rest of the booking stays readable for good.
+
+One aggregate of parts by what they hold: booking, rescheduling and cancelling here; the visit
+(visit.py), the waitlist (waitlist.py), the survey (survey.py), the manage links
+(manage_links.py). Every event is Booking's own: its topic, stored with it and named on the bus
+(`services.booking.domain.booking:Booking.<Event>`), stays what it was before the split."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from events.personal import Sealed
+from services.booking.domain.booking_state import CANCEL_FROM, Offer, Sealer, Status
 from services.booking.domain.errors import Conflict
+from services.booking.domain.manage_links import ManageLinks
+from services.booking.domain.survey import Survey
+from services.booking.domain.visit import Visit
+from services.booking.domain.waitlist import Waitlist
 
 
-class Status(StrEnum):
-    booked = "booked"
-    checked_in = "checked_in"
-    started = "started"
-    completed = "completed"
-    no_show = "no_show"
-    cancelled = "cancelled"
-    resolved_online = "resolved_online"
+class Booking(Aggregate, Visit, Waitlist, Survey, ManageLinks):
+    # The parts' event methods, declared on Booking so their events are Booking's (the
+    # eventsourcing library makes events of the methods in a class's own body only).
+    _pre_assessed = vars(Visit)["_pre_assessed"]
+    _checked_in = vars(Visit)["_checked_in"]
+    _started = vars(Visit)["_started"]
+    _completed = vars(Visit)["_completed"]
+    _no_show = vars(Visit)["_no_show"]
+    _waitlisted = vars(Waitlist)["_waitlisted"]
+    _waitlist_offered = vars(Waitlist)["_waitlist_offered"]
+    _offer_expired = vars(Waitlist)["_offer_expired"]
+    _left_waitlist = vars(Waitlist)["_left_waitlist"]
+    _survey_answered = vars(Survey)["_survey_answered"]
+    _manage_tokens_revoked = vars(ManageLinks)["_manage_tokens_revoked"]
 
-    @property
-    def holds_seat(self) -> bool:
-        return self in (Status.booked, Status.checked_in, Status.started)
-
-
-# The lifecycle: which status each step may start from.
-CHECK_IN_FROM = (Status.booked,)
-START_FROM = (Status.booked, Status.checked_in)
-COMPLETE_FROM = (Status.started,)
-NO_SHOW_FROM = (Status.booked,)
-CANCEL_FROM = (Status.booked, Status.checked_in)
-
-
-@dataclass(frozen=True)
-class Offer:
-    """An earlier time held for this booking from the waitlist, until `expires_at`."""
-
-    starts_at: datetime
-    ends_at: datetime
-    expires_at: datetime
-
-
-class Sealer(Protocol):
-    """Seals fields about one citizen with that citizen's key (infra/personal_data.py)."""
-
-    @property
-    def id(self) -> UUID: ...
-
-    def seal(self, fields: Mapping[str, str | None]) -> Sealed: ...
-
-
-class Booking(Aggregate):
     class Booked(Aggregate.Created):
         """Version 2 added `acute_reason`. Version 3 seals name, phone and acute reason in
         `personal` under the citizen's `subject_id`; stored earlier versions are upcast on
@@ -176,44 +156,6 @@ class Booking(Aggregate):
         self.manage_generation = 0  # manage links issued before a revocation stop working
         self.request_digest = request_digest  # None: booked without an Idempotency-Key
 
-    def _require(self, allowed: tuple[Status, ...], action: str) -> None:
-        if self.status not in allowed:
-            raise Conflict(f"booking {self.id} is {self.status.value}; it cannot be {action}")
-
-    def _require_active(self) -> None:
-        self._require((Status.booked,), "changed")
-
-    def _facts(self) -> dict[str, Any]:
-        """What every lifecycle event carries about the booking."""
-        return {
-            "municipality": self.municipality,
-            "site": self.site,
-            "service": self.service,
-            "starts_at": self.starts_at,
-        }
-
-    @property
-    def sealed(self) -> Sealed | None:
-        """Name, phone number and acute reason as sealed at booking; None before sealing."""
-        if self.subject_id is None or self.personal is None:
-            return None
-        return Sealed(subject_id=self.subject_id, ciphertext=self.personal)
-
-    def _about_citizen(self, citizen: Sealer | None, **fields: str) -> dict[str, Any]:
-        """Fields about the citizen, as an event stores them: sealed with the citizen's key, or
-        in plaintext for a booking from before sealing (like the rest of its history). With
-        the key gone (`citizen` None) the citizen is erased and nothing about them is added."""
-        if self.subject_id is None:
-            return {**fields, "subject_id": None, "personal": None}
-        if citizen is None or citizen.id != self.subject_id:
-            raise Conflict(f"the citizen of booking {self.id} is erased; it cannot be changed")
-        sealed = citizen.seal(fields)
-        return {
-            **dict.fromkeys(fields),
-            "subject_id": self.subject_id,
-            "personal": sealed.ciphertext,
-        }
-
     def reschedule(
         self, starts_at: datetime, ends_at: datetime, at: datetime, by: str | None = None
     ) -> None:
@@ -284,267 +226,5 @@ class Booking(Aggregate):
         self.waitlisted = False
         self.offer = None
 
-    def pre_assess(
-        self, outcome: str, note: str, by: str, at: datetime, citizen: Sealer | None
-    ) -> None:
-        """Staff look at the booking before the visit; `solved_online` resolves it. Their note
-        is sealed with `citizen`'s key."""
-        self._require_active()
-        self._pre_assessed(
-            **self._facts(),
-            **self._about_citizen(citizen, note=note),
-            outcome=outcome,
-            assessed_at=at,
-            by=by,
-        )
 
-    @event("PreAssessed")
-    def _pre_assessed(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        outcome: str,
-        note: str | None,
-        assessed_at: datetime,
-        by: str,
-        subject_id: UUID | None = None,
-        personal: str | None = None,
-    ) -> None:
-        self.pre_assessment = outcome
-        if outcome == "solved_online":
-            self.status = Status.resolved_online
-
-    def check_in(self, by: str, at: datetime) -> None:
-        self._require(CHECK_IN_FROM, "checked in")
-        self._checked_in(**self._facts(), checked_in_at=at, by=by)
-
-    @event("CheckedIn")
-    def _checked_in(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        checked_in_at: datetime,
-        by: str,
-    ) -> None:
-        self.status = Status.checked_in
-
-    def start(self, by: str, at: datetime) -> None:
-        self._require(START_FROM, "started")
-        self._started(**self._facts(), started_at=at, by=by)
-
-    @event("Started")
-    def _started(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        started_at: datetime,
-        by: str,
-    ) -> None:
-        self.status = Status.started
-        self.started_at = started_at
-
-    def complete(self, by: str, at: datetime) -> None:
-        self._require(COMPLETE_FROM, "completed")
-        minutes = max(0.0, (at - self.started_at).total_seconds() / 60)
-        self._completed(**self._facts(), completed_at=at, handling_minutes=round(minutes, 2), by=by)
-
-    @event("Completed")
-    def _completed(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        completed_at: datetime,
-        handling_minutes: float,
-        by: str,
-    ) -> None:
-        self.status = Status.completed
-        self.handling_minutes = handling_minutes
-
-    def record_no_show(self, by: str, at: datetime) -> None:
-        self._require(NO_SHOW_FROM, "recorded as a no-show")
-        if at < self.starts_at:
-            raise Conflict(
-                f"booking {self.id} starts at {self.starts_at.isoformat()}; not yet a no-show"
-            )
-        self._no_show(**self._facts(), recorded_at=at, by=by)
-
-    @event("NoShow")
-    def _no_show(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        recorded_at: datetime,
-        by: str,
-    ) -> None:
-        self.status = Status.no_show
-
-    # the waitlist: keep this booking, but take an earlier time if one frees up
-
-    def join_waitlist(self, at: datetime, by: str | None = None) -> None:
-        self._require_active()
-        if self.waitlisted:
-            raise Conflict(f"booking {self.id} is already on the waitlist")
-        self._waitlisted(**self._facts(), waitlisted_at=at, by=by)
-
-    @event("Waitlisted")
-    def _waitlisted(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        waitlisted_at: datetime,
-        by: str | None = None,
-    ) -> None:
-        self.waitlisted = True
-
-    def wants(self, starts_at: datetime) -> bool:
-        """Whether a freed time at `starts_at` is worth offering to this booking."""
-        return (
-            self.status is Status.booked
-            and self.waitlisted
-            and self.offer is None
-            and starts_at < self.starts_at
-        )
-
-    def offer_time(
-        self, starts_at: datetime, ends_at: datetime, expires_at: datetime, at: datetime
-    ) -> None:
-        if not self.wants(starts_at):
-            raise Conflict(f"booking {self.id} is not waiting for {starts_at.isoformat()}")
-        self._waitlist_offered(
-            **self._facts(),
-            offered_starts_at=starts_at,
-            offered_ends_at=ends_at,
-            hold_expires_at=expires_at,
-            offered_at=at,
-        )
-
-    @event("WaitlistOffered")
-    def _waitlist_offered(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        offered_starts_at: datetime,
-        offered_ends_at: datetime,
-        hold_expires_at: datetime,
-        offered_at: datetime,
-    ) -> None:
-        self.offer = Offer(offered_starts_at, offered_ends_at, hold_expires_at)
-
-    def current_offer(self, at: datetime) -> Offer:
-        if self.offer is None:
-            raise Conflict(f"booking {self.id} has no offer of an earlier time")
-        if self.offer.expires_at <= at:
-            raise Conflict(f"the offer of {self.offer.starts_at.isoformat()} has expired")
-        return self.offer
-
-    def expire_offer(self, at: datetime) -> bool:
-        """The offer lapses at its deadline; False if there is none due."""
-        if self.offer is None or self.offer.expires_at > at:
-            return False
-        self._offer_expired(**self._facts(), offered_starts_at=self.offer.starts_at, expired_at=at)
-        return True
-
-    @event("WaitlistOfferExpired")
-    def _offer_expired(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        offered_starts_at: datetime,
-        expired_at: datetime,
-    ) -> None:
-        self.offer = None
-
-    def leave_waitlist(self, reason: str, at: datetime, by: str | None = None) -> None:
-        if not self.waitlisted:
-            raise Conflict(f"booking {self.id} is not on the waitlist")
-        self._left_waitlist(**self._facts(), reason=reason, left_at=at, by=by)
-
-    @event("LeftWaitlist")
-    def _left_waitlist(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        reason: str,
-        left_at: datetime,
-        by: str | None = None,
-    ) -> None:
-        self.waitlisted = False
-        self.offer = None
-
-    # the survey after the visit (seeds/002)
-
-    def answer_survey(
-        self,
-        satisfied_with_booking: bool,
-        easy_to_find_time: bool,
-        score: int | None,
-        at: datetime,
-        by: str | None = None,
-    ) -> None:
-        self._require((Status.completed,), "asked about a visit that has not happened")
-        if self.survey_answered:
-            raise Conflict(f"the survey for booking {self.id} is already answered")
-        self._survey_answered(
-            **self._facts(),
-            satisfied_with_booking=satisfied_with_booking,
-            easy_to_find_time=easy_to_find_time,
-            score=score,
-            answered_at=at,
-            by=by,
-        )
-
-    @event("SurveyAnswered")
-    def _survey_answered(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        satisfied_with_booking: bool,
-        easy_to_find_time: bool,
-        score: int | None,
-        answered_at: datetime,
-        by: str | None = None,
-    ) -> None:
-        self.survey_answered = True
-
-    # the citizen's manage links
-
-    def revoke_manage_tokens(self, by: str, at: datetime) -> int:
-        """Every manage link issued so far stops working; returns the new generation, which
-        the links issued from now on carry."""
-        self._manage_tokens_revoked(
-            **self._facts(), generation=self.manage_generation + 1, by=by, revoked_at=at
-        )
-        return self.manage_generation
-
-    @event("ManageTokensRevoked")
-    def _manage_tokens_revoked(
-        self,
-        municipality: str,
-        site: str,
-        service: str,
-        starts_at: datetime,
-        generation: int,
-        by: str,
-        revoked_at: datetime,
-    ) -> None:
-        self.manage_generation = generation
+__all__ = ["Booking", "Offer", "Status"]
