@@ -37,7 +37,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from events import Envelope, UndecodableEvent, decode
-from infra.leadership import lead, projection_lock
+from infra.leadership import Lease, lead, projection_lock
 from infra.streams import EVENTS_STREAM, deadletter_subject
 from infra.transient import TRANSIENT
 
@@ -124,7 +124,7 @@ class ProjectionRunner:
             retry_delay=self.retry_delay,
         )
 
-    async def _run_leading(self, stop: asyncio.Event, lock: asyncpg.Connection) -> None:
+    async def _run_leading(self, stop: asyncio.Event, lock: Lease) -> None:
         subscription = await self._bind_waiting(stop)
         log.info("projection.started", projection=self.name)
         while not stop.is_set() and not lock.is_closed():

@@ -21,6 +21,13 @@ class ConnectionSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # The connection budget (docs/operations.md): the most connections this service's
+    # read-model pool holds, its workers' one lock connection included; and the event store's
+    # pool (booking), held and at most. `up` runs every service in one process: the defaults
+    # hold at most 18 in all. Running out is an outage, waited out, never a crash.
+    database_pool_size: int = Field(default=3, ge=2)
+    event_store_pool_size: int = Field(default=4, ge=1)
+    event_store_pool_overflow: int = Field(default=2, ge=0)
     nats_url: str | None = None
     nats_port: int = DEFAULT_NATS_PORT  # of the embedded nats-server
     var_dir: Path = Path("var")
@@ -67,8 +74,8 @@ class ConnectionSettings(BaseSettings):
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": parts.username or "postgres",
             "POSTGRES_PASSWORD": parts.password or "",
-            "POSTGRES_POOL_SIZE": "8",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_POOL_SIZE": str(self.event_store_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.event_store_pool_overflow),
             "POSTGRES_PRE_PING": "y",
             # waiting longer for a connection than this is an outage: the command answers 503
             "POSTGRES_CONNECT_TIMEOUT": "5",

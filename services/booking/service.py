@@ -50,7 +50,7 @@ class BookingService:
     async def start(cls, settings: BookingSettings, nc: NatsClient) -> BookingService:
         if settings.nats_url is None:
             raise ValueError("BookingService needs settings.nats_url")
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
         await apply_schema(pool, "platform", "availability", "deadlines", "personal_data", "audit")
         app = await asyncio.to_thread(
             BookingApplication,

@@ -18,6 +18,8 @@ class BookingSettings(
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # the availability reads and four workers share it: more than the other services'
+    database_pool_size: int = Field(default=6, ge=2)
     relay_batch: int = 200
     availability_horizon_days: int = 60
     aggregate_cache_size: int = 10_000

@@ -62,7 +62,7 @@ class NotificationsService:
         """Connects to PostgreSQL and applies this service's schema. The events stream must
         exist already (declared by infra.streams); the service only binds to it. `provider`
         replaces the one the settings name (tests); `clock` decides what is due."""
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
         try:
             await apply_schema(pool, "platform", "notifications", "personal_data")
             chosen = provider or provider_for(settings, pool)

@@ -37,7 +37,7 @@ class ReportingService:
         cls, settings: ReportingSettings, nc: nats.aio.client.Client
     ) -> ReportingService:
         """Connects to PostgreSQL and brings the reporting schema up to date."""
-        pool = await create_pool(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
         await apply_schema(pool, "platform", "reporting", "reporting_sms")
         return cls(settings=settings, pool=pool, js=nc.jetstream())
 

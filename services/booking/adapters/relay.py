@@ -36,7 +36,7 @@ from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from infra.leadership import BOOKING_RELAY_LOCK, lead
+from infra.leadership import BOOKING_RELAY_LOCK, Lease, lead
 from infra.streams import EVENTS_STREAM
 from infra.transient import is_transient
 from services.booking.adapters.parked_events import ParkedEvents
@@ -98,7 +98,7 @@ class Relay:
             retry_delay=self.retry_delay,
         )
 
-    async def _run_leading(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
+    async def _run_leading(self, connection: Lease, stop: asyncio.Event) -> None:
         channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
         await connection.add_listener(channel, self._on_notify)
         try:

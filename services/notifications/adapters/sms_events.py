@@ -22,7 +22,7 @@ from nats.js import JetStreamContext
 
 from events import Envelope, EventData, encode
 from events.sms import SMS_NAMESPACE, message_id
-from infra.leadership import SMS_RELAY_LOCK, lead
+from infra.leadership import SMS_RELAY_LOCK, Lease, lead
 
 log = structlog.get_logger()
 
@@ -72,7 +72,7 @@ class SmsEventRelay:
             name="relay:sms",
         )
 
-    async def _run_leading(self, stop: asyncio.Event, lock: asyncpg.Connection) -> None:
+    async def _run_leading(self, stop: asyncio.Event, lock: Lease) -> None:
         while not stop.is_set() and not lock.is_closed():
             try:
                 if await self.relay_once() >= self.batch:
