@@ -11,11 +11,13 @@ from typing import Any
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.settings import ConnectionSettings
@@ -134,6 +136,20 @@ def _readable(error: RequestValidationError | ValidationError) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
 
 
+# What FastAPI answers (400) for a body it cannot even decode, such as bytes that are no UTF-8.
+_UNDECODABLE_BODY = "There was an error parsing the body"
+
+
+async def _refused(request: Request, error: Exception) -> Any:
+    """FastAPI's own refusals, but an undecodable body is invalid input like any other: 422
+    naming the body, as the OpenAPI document promises."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and error.detail == _UNDECODABLE_BODY:
+        problem = {"field": "body", "problem": "is not JSON in UTF-8"}
+        return JSONResponse({"detail": "body: is not JSON in UTF-8", "errors": [problem]}, 422)
+    return await http_exception_handler(request, error)
+
+
 class AnswerOutages:
     """PostgreSQL or NATS away while a request is served: 503 with `Retry-After`, instead of
     a 500 or a request hanging; the process goes on serving what it can.
@@ -211,6 +227,7 @@ def build_api(
         return _readable(error)
 
     api.add_exception_handler(RequestValidationError, validation_failed)
+    api.add_exception_handler(StarletteHTTPException, _refused)
     # A command model built in a route from the request's values refuses them: still the
     # client's input, so 422, never a 500. (Response models fail as ResponseValidationError.)
     api.add_exception_handler(ValidationError, validation_failed)
@@ -260,6 +277,8 @@ VALIDATION_PROBLEM = {
     "required": ["detail"],
 }
 ERROR_DESCRIPTIONS = {
+    401: "No valid staff token (Authorization: Bearer)",
+    403: "The token's municipality or role may not do this",
     409: "Conflict with the current state",
     413: "Request body too large",
     422: "Invalid input, naming each field and its problem",
@@ -293,9 +312,18 @@ def _describe_errors(api: FastAPI, domain_statuses: set[int]) -> None:
     api.openapi = openapi  # type: ignore[method-assign]
 
 
+def _takes_staff_token(operation: dict[str, Any]) -> bool:
+    return any(
+        parameter.get("in") == "header" and str(parameter.get("name")).lower() == "authorization"
+        for parameter in operation.get("parameters", [])
+    )
+
+
 def _add_error_responses(operation: dict[str, Any], domain_statuses: set[int]) -> None:
     responses = operation.setdefault("responses", {})
     statuses = {422, 429, *domain_statuses} | ({413} if "requestBody" in operation else set())
+    if _takes_staff_token(operation):
+        statuses |= {401, 403}
     for status in sorted(statuses):
         schema = "ValidationProblem" if status == 422 else "Problem"
         existing = responses.get(str(status))

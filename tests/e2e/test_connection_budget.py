@@ -91,6 +91,7 @@ def test_up_holds_at_most_twenty_connections_under_load(deployment: dict[str, st
     finally:
         sampling = False
         sampler.join()
+    print(f"up held at most {peak} connections; answers {dict(sorted(statuses.items()))}")
     assert statuses.get(201, 0) > 50, statuses
     assert not [s for s in statuses if s >= 500], statuses
     assert 0 < peak <= BUDGET, f"up held {peak} connections at its peak"

@@ -24,6 +24,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from infra.database import drop_database, ensure_database
 from infra.nats_server import EmbeddedNats
@@ -117,6 +123,20 @@ def server_errors(
     return found, statuses
 
 
+# What the OpenAPI document promises of every answer: a documented status, its content type
+# and a body of its schema (the project's own error bodies included, infra/http.py).
+CONTRACT = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def breaches_of_contract(case: schemathesis.Case, response: Any, headers: dict[str, str]) -> str:
+    """What in `response` the OpenAPI document does not promise; empty if nothing."""
+    try:
+        case.validate_response(response, checks=CONTRACT, headers=headers)
+    except FailureGroup as group:
+        return "; ".join(sorted({f"{response.status_code} {f.title}" for f in group.exceptions}))
+    return ""
+
+
 def server_error(
     operation: Any,
     base_url: str,
@@ -127,6 +147,8 @@ def server_error(
     """The shrunk request of `cases` that got a 5xx, if any; counts into `statuses`."""
     timeout = STREAM_SECONDS if streams(operation) else 30.0
     checked = takes_staff_token(operation)
+    breaches: list[str] = []
+    seen: set[str] = set()
 
     @settings(max_examples=max_examples, **SETTINGS)  # type: ignore[arg-type]
     @given(cases)
@@ -138,11 +160,18 @@ def server_error(
         assert response.status_code < 500, (
             f"{response.status_code} for {case.as_curl_command(headers)}\n{response.text[:300]}"
         )
+        if not streams(operation):
+            breach = breaches_of_contract(case, response, headers)
+            if breach and breach not in seen:
+                seen.add(breach)
+                breaches.append(f"{breach}\n    {case.as_curl_command(headers)[:300]}")
 
     try:
         answers()
     except AssertionError as error:
         return str(error)
+    if breaches:
+        return "answered outside its OpenAPI document:\n  " + "\n  ".join(breaches)
     return None
 
 
