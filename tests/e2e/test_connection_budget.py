@@ -52,7 +52,7 @@ async def rush(base: str, times: list[str]) -> dict[int, int]:
                     f"{api}/bookings",
                     json={
                         "site": "korsoer", "service": "pas", "starts_at": times[i % len(times)],
-                        "citizen_name": f"Borger {n} {i}", "phone": f"+4520{n:02d}{i:04d}",
+                        "citizen_name": f"Borger {n} {i}", "phone": f"+4520{30 + n:02d}{i:04d}",
                     },
                     headers={"Idempotency-Key": f"budget-{n}-{i}"},
                 )  # fmt: skip
@@ -93,5 +93,5 @@ def test_up_holds_at_most_twenty_connections_under_load(deployment: dict[str, st
         sampler.join()
     print(f"up held at most {peak} connections; answers {dict(sorted(statuses.items()))}")
     assert statuses.get(201, 0) > 50, statuses
-    assert not [s for s in statuses if s >= 500], statuses
+    assert set(statuses) <= {200, 201, 409}, statuses  # nothing refused as invalid, no 5xx
     assert 0 < peak <= BUDGET, f"up held {peak} connections at its peak"
