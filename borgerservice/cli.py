@@ -312,31 +312,22 @@ async def _ensure_database() -> None:
 
 
 def replayable_read_models() -> dict[str, ReadModel]:
-    """Every projection `replay` can rebuild, by name."""
-    from services.booking.adapters.availability import AvailabilityProjection
+    """Every read model `replay` can rebuild, by name: those the event history alone decides.
+    Not the notifications' (what was sent, and the deadlines fired, happened in the world)."""
+    from services.booking.adapters.audit import READ_MODEL as AUDIT
+    from services.booking.adapters.availability import READ_MODEL as AVAILABILITY
     from services.reporting.adapters.read_model import READ_MODEL as REPORTING
+    from services.reporting.adapters.sms_projection import READ_MODEL as REPORTING_SMS
 
-    # The availability read model's columns the history decides (its owner may move this
-    # beside the projection).
-    availability_columns = (
-        "municipality",
-        "site",
-        "starts_at",
-        "ends_at",
-        "capacity",
-        "seats_left",
-        "services",
-        "closed",
-    )
-    availability = ReadModel(
-        AvailabilityProjection, "availability", {"availability_slot": availability_columns}
-    )
-    return {"reporting": REPORTING, "availability": availability}
+    models = (REPORTING, REPORTING_SMS, AVAILABILITY, AUDIT)
+    return {model.projection().name: model for model in models}
 
 
 @app.command("replay")
 def replay_command(
-    projection: Annotated[str, typer.Argument(help="The projection: reporting or availability")],
+    projection: Annotated[
+        str, typer.Argument(help="The read model: reporting, reporting_sms, availability or audit")
+    ],
     until: Annotated[
         str | None,
         typer.Option(help="Stop at the first event after this time (ISO 8601; local if no offset)"),

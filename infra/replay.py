@@ -35,9 +35,8 @@ from infra.leadership import REPLAY_LOCK
 from infra.nats_accounts import tools_context_path, tools_url, without_credentials
 from infra.projection import OUTAGES, Projection
 from infra.read_models import ReadModel, content_hash, create_empty, quoted, switch_over
-from infra.replay_stream import Fetched, StreamPulls, fetched_up_to, from_the_start
+from infra.replay_stream import Fetched, StreamPulls, fetched_up_to, from_the_start, stream_of
 from infra.settings import ConnectionSettings
-from infra.streams import EVENTS_STREAM
 
 log = structlog.get_logger()
 
@@ -256,11 +255,12 @@ async def replay(
         built = f"{projection.name}_as_of" if until else f"{projection.name}_replay"
         await create_empty(connection, built, model)
 
-        end_at_start = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-        info = await js.add_consumer(EVENTS_STREAM, from_the_start(projection))
+        stream = stream_of(projection)
+        end_at_start = (await js.stream_info(stream)).state.last_seq
+        info = await js.add_consumer(stream, from_the_start(projection))
         consumer = info.name
         total = info.num_pending or 0
-        pulls = StreamPulls(js, consumer, batch)
+        pulls = StreamPulls(js, consumer, batch, stream)
         await pulls.start()
         rebuild = _Rebuild(
             projection,
@@ -284,7 +284,7 @@ async def replay(
             async with connection.transaction():
                 live_position = await _lock_live_position(connection, live, projection.name)
                 # The events the live runner applied while the history was replayed.
-                rebuild.pending = (await js.consumer_info(EVENTS_STREAM, consumer)).num_pending or 0
+                rebuild.pending = (await js.consumer_info(stream, consumer)).num_pending or 0
                 await rebuild.read(up_to=live_position)
                 await switch_over(connection, built, live, previous=f"{projection.name}_previous")
                 await connection.execute(

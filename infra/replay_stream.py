@@ -24,10 +24,12 @@ class StreamPulls:
     into one plain subscription (nats-py's `fetch` spends a task and a timer on each message).
     A message arriving after its pull stopped waiting is kept for the next: none is lost."""
 
-    def __init__(self, js: JetStreamContext, consumer: str, batch: int) -> None:
+    def __init__(
+        self, js: JetStreamContext, consumer: str, batch: int, stream: str = EVENTS_STREAM
+    ) -> None:
         self._nc = js._nc
         # nats-py names this subject only privately; the API prefix is the context's own.
-        self._request = f"{js._prefix}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{consumer}"
+        self._request = f"{js._prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
         self._inbox = self._nc.new_inbox()
         self._batch = batch
         self._received: list[Msg] = []
@@ -92,6 +94,11 @@ def fetched_up_to(fetched: list[Fetched], up_to: int) -> list[Fetched]:
     if not fetched or fetched[-1].sequence <= up_to:
         return fetched
     return [one for one in fetched if one.sequence <= up_to]
+
+
+def stream_of(projection: Projection) -> str:
+    """The stream a projection consumes: BS_EVENTS unless it names another (`stream`)."""
+    return str(getattr(projection, "stream", EVENTS_STREAM))
 
 
 def from_the_start(projection: Projection) -> ConsumerConfig:

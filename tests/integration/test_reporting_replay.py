@@ -165,7 +165,7 @@ async def test_replay_until_builds_the_state_of_that_time_beside_the_live_one(
 
 
 def test_an_unknown_projection_cannot_be_replayed() -> None:
-    with pytest.raises(CannotReplay, match=r"no projection 'bookings'.*reporting, availability"):
+    with pytest.raises(CannotReplay, match=r"no projection .bookings.*reporting, reporting_sms"):
         replayable("bookings", replayable_read_models())
 
 

@@ -12,6 +12,7 @@ import asyncpg
 from pydantic_core import to_json
 
 from events import Envelope
+from infra.read_models import ReadModel
 
 # Who acts when an event does not say: the service's own process managers.
 SYSTEM_ACTIONS = frozenset({"booking.waitlist_offered", "booking.waitlist_offer_expired"})
@@ -81,3 +82,16 @@ class AuditProjection:
             actor,
             to_json(detail_of(event)).decode(),
         )
+
+
+# What replay needs of it: every column comes from the event history.
+READ_MODEL = ReadModel(
+    AuditProjection,
+    "audit",
+    {
+        "audit_entry": (
+            "event_id", "municipality", "booking_id", "version", "occurred_at", "action",
+            "actor_kind", "actor", "detail",
+        )
+    },
+)  # fmt: skip

@@ -20,6 +20,7 @@ from events.schedule import (
     SeatReleased,
     SeatTaken,
 )
+from infra.read_models import ReadModel
 from services.booking.domain.opening_hours import COPENHAGEN
 
 SET_SEATS_LEFT = (
@@ -186,3 +187,16 @@ class KnownMunicipalities:
         if municipality not in self._known:
             await asyncio.to_thread(self._lookup, municipality)
             self._known.add(municipality)
+
+
+# What replay needs of it; the columns the history alone decides, for the content hash.
+READ_MODEL = ReadModel(
+    AvailabilityProjection,
+    "availability",
+    {
+        "availability_slot": (
+            "municipality", "site", "starts_at", "ends_at", "capacity", "seats_left", "services",
+            "closed",
+        )
+    },
+)  # fmt: skip

@@ -13,6 +13,7 @@ import asyncpg
 
 from events import Envelope, subject_for
 from events.sms import SmsDelivered, SmsFailed, SmsSent
+from infra.read_models import ReadModel
 from infra.streams import SMS_STREAM
 
 HANDLED = (SmsSent, SmsDelivered, SmsFailed)
@@ -64,3 +65,16 @@ class SmsDeliveryProjection:
             stage,
             event.aggregate_version,
         )
+
+
+# What replay needs of it (from BS_SMS, its own stream): every column comes from the history.
+READ_MODEL = ReadModel(
+    SmsDeliveryProjection,
+    "reporting_sms",
+    {
+        "report_sms": (
+            "message_id", "municipality", "booking_id", "kind", "sent_at", "delivered_at",
+            "failed_at", "failure_stage", "version",
+        )
+    },
+)  # fmt: skip
