@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import click
+import typer
 
 from services.booking.domain.errors import NotFound
 from services.booking.domain.schedule import SiteDay
@@ -25,7 +25,7 @@ def apply_seed(
     seed: MunicipalitySeed,
     first_day: date,
     days: int,
-    echo: Callable[[str], object] = click.echo,
+    echo: Callable[[str], object] = typer.echo,
 ) -> int:
     """Registers the municipality, applies what changed since, and opens `days` days of times
     from `first_day`; idempotent. Tells `echo` the file's warnings and every difference from

@@ -260,3 +260,12 @@ def test_the_seed_command_prints_every_problem_and_exits_1(
     assert result.exit_code == 1, result.output
     assert f"{FILE}:35: sites.slot_minutes: Input should be a valid integer" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_field_of_the_format_is_documented() -> None:
+    from services.booking.seed.file_model import FIELD_NAMES
+
+    docs = (Path(__file__).parents[3] / "docs" / "seeds.md").read_text()
+    written = ("`{}`", "`[{}]`", "`[[{}]]`", "`[[sites.{}]]`")
+    missing = [n for n in sorted(FIELD_NAMES) if not any(w.format(n) in docs for w in written)]
+    assert missing == []
