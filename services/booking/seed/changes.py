@@ -129,30 +129,41 @@ def _stored_times(day: SiteDay) -> list[Time]:
     return _times(vars(slot) for slot in day.slots.values())
 
 
-def _summary(times: list[Time]) -> str:
+def _services(times: list[Time]) -> set[str]:
+    return set().union(*(time[3] for time in times))
+
+
+def _summary(times: list[Time]) -> tuple[str, str]:
+    """The times of a day and the seats per time, in words."""
     if not times:
-        return "no times"
+        return "no times", ""
     seats = sorted({time[2] for time in times})
-    services = sorted(set().union(*(time[3] for time in times)))
     return (
-        f"{len(times)} times {times[0][0]:%H:%M}-{times[-1][0]:%H:%M} with "
-        f"{'-'.join(map(str, sorted({seats[0], seats[-1]})))} seats for {', '.join(services)}"
+        f"{len(times)} times {times[0][0]:%H:%M}-{times[-1][0]:%H:%M}",
+        f"{'-'.join(map(str, sorted({seats[0], seats[-1]})))} seats",
     )
 
 
 def _compared(now: list[Time], wanted: list[Time]) -> tuple[str, str]:
+    """What a day keeps, and only what the file gives otherwise."""
     kept, given = _summary(now), _summary(wanted)
-    if kept == given:  # the same span, seats and services, but not at the same times
-        differing = len(set(now) ^ set(wanted)) // 2 or 1
-        given = f"{differing} of them with other seats or services"
-    return kept, given
+    told = " with ".join(part for part in kept if part)
+    if not wanted:
+        return told, "no times"
+    other = [new for old, new in zip(kept, given, strict=True) if old != new]
+    gone, added = _services(now) - _services(wanted), _services(wanted) - _services(now)
+    other += [f"without {', '.join(sorted(gone))}"] if gone else []
+    other += [f"also for {', '.join(sorted(added))}"] if added else []
+    if not other:  # the same span, seats and services, but not at the same times
+        other = [f"{len(set(now) ^ set(wanted)) // 2 or 1} of them with other seats or services"]
+    return told, ", ".join(other)
 
 
 def open_day_changes(
     stored_days: Mapping[tuple[str, date], SiteDay], seed: MunicipalitySeed
 ) -> list[Change]:
     """Days already open whose times the file now gives otherwise, grouped per site and
-    weekday: `korsoer mon: 14 open days keep 16 times 10:00-13:45 ... (the file: ...)`."""
+    weekday: `korsoer mon: 14 open days keep 16 times 10:00-13:45 with 2 seats (the file: ...)`."""
     kept: Counter[tuple[str, str, str, str]] = Counter()
     for (site, day), stored in stored_days.items():
         schedule = seed.hours.get(site)
@@ -164,7 +175,7 @@ def open_day_changes(
     return [
         Change(
             f"{site} {weekday}",
-            f"{count} open day{'s' if count > 1 else ''} keep {now} (the file: {wanted})",
+            f"{count} open {'days keep' if count > 1 else 'day keeps'} {now} (the file: {wanted})",
             kept_because=OPEN_DAYS_KEPT,
         )
         for (site, weekday, now, wanted), count in sorted(
