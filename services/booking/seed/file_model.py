@@ -127,7 +127,7 @@ class SiteEntry(SiteConfig):
     slot_minutes: int = Field(gt=0, le=480)
     hours: WeekHours
     seats: int | None = Field(default=None, ge=1, le=1000)
-    services: list[Id] | None = Field(default=None, max_length=MAX_SERVICES)
+    services: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_SERVICES)
     staff: list[StaffEntry] | None = Field(default=None, min_length=1, max_length=500)
     acute: AcuteEntry | None = None
 

@@ -269,3 +269,8 @@ def test_every_field_of_the_format_is_documented() -> None:
     written = ("`{}`", "`[{}]`", "`[[{}]]`", "`[[sites.{}]]`")
     missing = [n for n in sorted(FIELD_NAMES) if not any(w.format(n) in docs for w in written)]
     assert missing == []
+
+
+def test_a_site_offering_no_service_is_refused() -> None:
+    problem = only(SEED.replace("seats = 2\n", "seats = 2\nservices = []\n"))
+    assert (problem.line, problem.field) == (37, "sites.services")
