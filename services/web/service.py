@@ -20,6 +20,7 @@ from services.web.entrypoints.survey import survey_router
 from services.web.settings import WebSettings
 
 STATIC = Path(__file__).resolve().parent / "static"  # the pages' stylesheet and scripts
+PAGES = (citizen_router, manage_router, survey_router, staff_router, dashboard_router)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class WebService:
                 on_behalf_of.set(client_address(request.client.host, forwarded, trusted))
 
         router = APIRouter(dependencies=[Depends(on_behalf_of_client)])
-        for pages in (citizen_router, manage_router, survey_router, staff_router, dashboard_router):
+        for pages in PAGES:
             router.include_router(pages(self.api, self.settings))
         router.mount("/static", StaticFiles(directory=STATIC), name="static")
         return router
