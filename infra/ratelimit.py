@@ -111,7 +111,7 @@ def client_address(
     one it names as its own peer (the rightmost X-Forwarded-For entry not yet read)."""
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()] if trusted else []
     address = peer
-    while hops and _is_trusted(address, trusted):
+    while hops and is_trusted_proxy(address, trusted):
         named = _canonical(hops.pop())
         if named is None:
             break  # no proxy writes this: the hop that passed it on is the client
@@ -127,7 +127,8 @@ def _canonical(text: str) -> str | None:
         return None
 
 
-def _is_trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+def is_trusted_proxy(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    """`address` is one of the deployment's proxies, whose forwarded headers are believed."""
     try:
         ip = ip_address(address)
     except ValueError:

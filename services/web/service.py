@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from ipaddress import ip_network
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, Depends, Request
+from fastapi.staticfiles import StaticFiles
 
 from infra.ratelimit import client_address
 from services.web.adapters.api import Api, on_behalf_of
@@ -17,6 +18,9 @@ from services.web.entrypoints.manage import manage_router
 from services.web.entrypoints.staff import staff_router
 from services.web.entrypoints.survey import survey_router
 from services.web.settings import WebSettings
+
+STATIC = Path(__file__).resolve().parent / "static"  # the pages' stylesheet and scripts
+PAGES = (citizen_router, manage_router, survey_router, staff_router, dashboard_router)
 
 
 @dataclass
@@ -36,7 +40,7 @@ class WebService:
         return Api(self.client, self.settings.booking_api_url, self.settings.reporting_api_url)
 
     def router(self) -> APIRouter:
-        trusted = tuple(ip_network(str(proxy)) for proxy in self.settings.trusted_proxies)
+        trusted = self.settings.proxies
 
         async def on_behalf_of_client(request: Request) -> None:
             """Every API call of this page request names the page's client, found as the APIs
@@ -47,8 +51,9 @@ class WebService:
                 on_behalf_of.set(client_address(request.client.host, forwarded, trusted))
 
         router = APIRouter(dependencies=[Depends(on_behalf_of_client)])
-        for pages in (citizen_router, manage_router, survey_router, staff_router, dashboard_router):
+        for pages in PAGES:
             router.include_router(pages(self.api, self.settings))
+        router.mount("/static", StaticFiles(directory=STATIC), name="static")
         return router
 
     async def run(self, stop: asyncio.Event) -> None:

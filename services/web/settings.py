@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,11 @@ class WebSettings(BaseSettings):
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list, validation_alias="TRUSTED_PROXIES"
     )
+
+    @property
+    def proxies(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """`trusted_proxies` as the networks infra.ratelimit reads them."""
+        return tuple(ip_network(str(proxy)) for proxy in self.trusted_proxies)
 
     def beside(
         self, port: int, services: Collection[str], municipalities: Collection[str] = ()

@@ -266,8 +266,7 @@ def phone_page(browser: Any) -> Iterator[Any]:
         locale="da-DK",
         timezone_id="Europe/Copenhagen",
     )
-    yield context.new_page()
-    context.close()
+    yield from _watched(context)
 
 
 @pytest.fixture
@@ -276,8 +275,41 @@ def desk_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="da-DK", timezone_id="Europe/Copenhagen"
     )
-    yield context.new_page()
+    yield from _watched(context)
+
+
+# Reports each Content-Security-Policy violation in any document of the page (the dashboard's
+# framed report too) to the test; the policy does not apply to scripts the browser tool adds.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => window.reportPolicyViolation(
+  `${e.effectiveDirective} refused ${e.blockedURI || "inline"} in ${e.documentURI}`));
+"""
+
+
+def policy_violations(page: Any) -> list[str]:
+    """From now on, every violation of the pages' Content-Security-Policy on `page`: the
+    browser's securitypolicyviolation events and its "Refused to ..." console messages."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    # a lambda: Playwright cannot expose a builtin method such as seen.append
+    page.expose_function("reportPolicyViolation", lambda text: seen.append(text))
+    page.add_init_script(_REPORT_VIOLATIONS)
+    return seen
+
+
+def _watched(context: Any) -> Iterator[Any]:
+    """A page of `context`, closed after the test; every browser test on a phone or desk
+    fails on a violation of the pages' policy."""
+    page = context.new_page()
+    violations = policy_violations(page)
+    yield page
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def screenshot(page: Any, name: str) -> None:

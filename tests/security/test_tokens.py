@@ -17,17 +17,13 @@ import jwt
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from infra.http import build_api
 from infra.manage_token import ManageTokens
 from infra.staff_tokens import ALGORITHM, AUDIENCE, ISSUER, InvalidStaffToken, Role, StaffTokens
-from services.booking.service import ERROR_STATUSES, BookingService
-from services.reporting.service import ReportingService
+from services.booking.service import BookingService
 from services.web.entrypoints.staff import TOKEN_COOKIE
-from services.web.service import WebService
-from services.web.settings import WebSettings
 from tests.booking_world import MUNICIPALITY, STAFF_KEYS, booking_body, seed_world, staff_headers
 from tests.integration.conftest import api, booking_service  # noqa: F401 - fixtures
-from tests.reporting_world import reporting_settings
+from tests.security.real_pages import real_pages
 
 DAY_VIEW = f"/api/v1/municipalities/{MUNICIPALITY}/sites/korsoer/days/2030-03-04/bookings"
 BOOKINGS = f"/api/v1/municipalities/{MUNICIPALITY}/bookings"
@@ -187,21 +183,10 @@ async def web(
     nc: NatsClient,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The pages in front of the real booking and reporting APIs."""
-    reporting = await ReportingService.start(reporting_settings(database_url), nc)
-    apis = {
-        "http://booking": build_api("booking", [booking_service.router()], ERROR_STATUSES),
-        "http://reporting": build_api("reporting", [reporting.router()]),
-    }
-    client = httpx.AsyncClient(
-        mounts={url: httpx.ASGITransport(app=app) for url, app in apis.items()}
-    )
-    settings = WebSettings(booking_api_url="http://booking", reporting_api_url="http://reporting")
-    pages = WebService(settings, client)
-    transport = httpx.ASGITransport(app=build_api("web", [pages.router()]))
-    async with httpx.AsyncClient(transport=transport, base_url="http://web") as browser:
-        yield browser
-    await pages.close()
-    await reporting.close()
+    async with real_pages(booking_service, database_url, nc) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://web") as browser:
+            yield browser
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,12 @@ from services.web.entrypoints.staff import reports_only, staff_auth
 from services.web.settings import WebSettings
 
 Day = Annotated[date | None, Query()]
+# The period report is the reporting service's document, framed by the dashboard: no script
+# at all; its own inline styles and the charts' SVG style attributes are what it may bring.
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
 
 
 def dashboard_router(api: Api, settings: WebSettings) -> APIRouter:
@@ -97,9 +103,11 @@ def dashboard_router(api: Api, settings: WebSettings) -> APIRouter:
         query = {k: str(v) for k, v in params.items() if v is not None}
         path = settings.report_page_path.format(municipality=municipality)
         try:
-            return HTMLResponse(await api.report_page(path, query, auth))
+            shown: Response = HTMLResponse(await api.report_page(path, query, auth))
         except ApiError as refused:
             problem = "missing" if refused.route_missing else "empty"
-            return render(request, "staff/report_missing.html", 200, problem=problem)
+            shown = render(request, "staff/report_missing.html", 200, problem=problem)
+        shown.headers["Content-Security-Policy"] = REPORT_POLICY
+        return shown
 
     return router

@@ -8,21 +8,29 @@ from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 
 from infra.staff_tokens import claimed_municipality
 from services.web import danish
 from services.web.adapters.api import Api, ApiError, StaffAuth
 from services.web.entrypoints.pages import LoginRequired, NotAllowed, PageRoute, render, see_other
+from services.web.entrypoints.sessions import (
+    ACCESS_COOKIE,
+    ACCOUNT_COOKIE,
+    COOKIES,
+    LOGIN_COOKIE,
+    TOKEN_COOKIE,
+    cookie_path,
+    form_token,
+    new_login_secret,
+    over_https,
+    require_form_token,
+    set_cookie,
+)
 from services.web.settings import WebSettings
 
 Text = Annotated[str, Form()]
 Optional = Annotated[str, Form()]
-TOKEN_COOKIE = "bs_staff_token"
-ACCOUNT_COOKIE = "bs_staff_account"
-# "reports" when booking refused the login's role (the `reporting` role): the pages then lead
-# to the dashboard and hide the day view. Only what is shown; every API still checks the token.
-ACCESS_COOKIE = "bs_staff_access"
 REPORTS_ONLY = "reports"
 STEPS = ("check-in", "start", "complete", "no-show", "pre-assessment")
 DONE = {*STEPS, "bulk", "booked"}
@@ -58,18 +66,31 @@ def day_url(municipality: str, site: str, day: date | str, **flash: str | int) -
 
 def staff_router(api: Api, settings: WebSettings) -> APIRouter:
     router = APIRouter(
-        prefix="/staff/{municipality}", route_class=PageRoute, include_in_schema=False
+        prefix="/staff/{municipality}",
+        route_class=PageRoute,
+        include_in_schema=False,
+        dependencies=[Depends(require_form_token)],  # every POST of a staff page
     )
 
     @router.get("/login")
     async def login_form(request: Request, municipality: str, udloebet: str = "") -> Response:
-        return render(
+        """The login form; a browser without a staff session gets a login cookie to tie the
+        form's token to."""
+        given = None
+        if not (request.cookies.get(TOKEN_COOKIE) or request.cookies.get(LOGIN_COOKIE)):
+            given = new_login_secret()
+        page = render(
             request,
             "staff/login.html",
             municipality=municipality,
             expired=bool(udloebet),
             failed=False,
+            csrf_token=form_token(request, given),
         )
+        if given:
+            https = over_https(request, settings.proxies)
+            set_cookie(page, LOGIN_COOKIE, given, municipality, https)
+        return page
 
     @router.post("/login")
     async def login(request: Request, municipality: str, account: Text, token: Text) -> Response:
@@ -93,27 +114,17 @@ def staff_router(api: Api, settings: WebSettings) -> APIRouter:
             elif refused.status != 404:  # a 404 of its own: the site is closed today
                 raise
         response = see_other(landing)
-        cookies = (
-            (TOKEN_COOKIE, auth.token),
-            (ACCOUNT_COOKIE, auth.account),
-            (ACCESS_COOKIE, access),
-        )
-        for name, value in cookies:
-            response.set_cookie(
-                name,
-                value,
-                path=f"/staff/{municipality}",
-                httponly=True,
-                samesite="strict",  # no other site can post a staff form with it
-                secure=request.url.scheme == "https",
-            )
+        https = over_https(request, settings.proxies)
+        cookies = {TOKEN_COOKIE: auth.token, ACCOUNT_COOKIE: auth.account, ACCESS_COOKIE: access}
+        for name, value in cookies.items():
+            set_cookie(response, name, value, municipality, https)
         return response
 
     @router.post("/logout")
     async def logout(municipality: str) -> Response:
         response = see_other(f"/staff/{municipality}/login")
-        for name in (TOKEN_COOKIE, ACCOUNT_COOKIE, ACCESS_COOKIE):
-            response.delete_cookie(name, path=f"/staff/{municipality}")
+        for name in COOKIES:
+            response.delete_cookie(name, path=cookie_path(municipality))
         return response
 
     @router.get("")

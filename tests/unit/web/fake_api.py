@@ -4,6 +4,7 @@ are tested against the JSON they are given, and the requests they make are recor
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -144,6 +145,13 @@ def ok(body: Any, status: int = 200) -> httpx.Response:
 
 def body_of(request: httpx.Request) -> dict[str, Any]:
     return dict(json.loads(request.content))
+
+
+def form_token_of(page: httpx.Response) -> str:
+    """The form token a staff page gives its forms (every one of its forms has the same)."""
+    found = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+    assert found and found.group(1), page.text[:300]
+    return found.group(1)
 
 
 @asynccontextmanager

@@ -46,6 +46,7 @@ async def test_dashboard_opens_with_the_snapshot_of_todays_figures() -> None:
     async with pages(fake) as web:
         logged_in(web)
         page = await web.get("/staff/slagelse/dashboard")
+        script = await web.get("/static/dashboard.js")
     assert page.status_code == 200
     for name, value in (("booked_today", 13), ("no_shows_today", 2), ("sms_delivered_today", 7)):
         assert f'<span class="value" data-figure="{name}">{value}</span>' in page.text
@@ -54,7 +55,8 @@ async def test_dashboard_opens_with_the_snapshot_of_todays_figures() -> None:
     assert first_free.startswith(danish.when(FIRST))
     assert 'data-figure="first_free.pas.within_target">Inden for målet' in page.text
     assert '"reporting_position": 120' in page.text  # figures older than these are not shown
-    assert "new EventSource(" in page.text
+    assert '<script src="/static/dashboard.js" defer></script>' in page.text
+    assert "new EventSource(" in script.text
 
 
 async def test_before_anything_is_reported_the_dashboard_says_so_with_zeros() -> None:

@@ -12,6 +12,7 @@ from tests.unit.web.fake_api import (
     STAFF_TOKEN,
     FakeApi,
     booking,
+    form_token_of,
     ok,
     pages,
 )
@@ -30,8 +31,11 @@ def reporting_api() -> FakeApi:
     return fake
 
 
-async def log_in(web: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await web.post("/staff/slagelse/login", data={"account": "stine", "token": token})
+async def log_in(web: httpx.AsyncClient, token: str, account: str = "stine") -> httpx.Response:
+    """As a browser logs in: the form first, then the form posted with its form token."""
+    form = await web.get("/staff/slagelse/login")
+    posted = {"account": account, "token": token, "csrf_token": form_token_of(form)}
+    return await web.post("/staff/slagelse/login", data=posted)
 
 
 async def test_staff_pages_send_a_visitor_without_login_to_the_login() -> None:
@@ -43,7 +47,7 @@ async def test_staff_pages_send_a_visitor_without_login_to_the_login() -> None:
 
 async def test_a_wrong_staff_token_is_refused_at_login() -> None:
     async with pages(FakeApi()) as web:
-        page = await web.post("/staff/slagelse/login", data={"account": "mette", "token": "x"})
+        page = await log_in(web, "x", account="mette")
     assert page.status_code == 401
     assert "passer ikke" in page.text
     assert "set-cookie" not in page.headers
@@ -52,9 +56,7 @@ async def test_a_wrong_staff_token_is_refused_at_login() -> None:
 async def test_check_in_acts_with_the_staff_login_and_returns_to_the_day() -> None:
     fake = FakeApi()
     async with pages(fake) as web:
-        login = await web.post(
-            "/staff/slagelse/login", data={"account": "mette", "token": STAFF_TOKEN}
-        )
+        login = await log_in(web, STAFF_TOKEN, account="mette")
         assert login.status_code == 303
         assert login.headers["location"] == "/staff/slagelse"
         assert "httponly" in login.headers["set-cookie"].lower()
@@ -62,7 +64,7 @@ async def test_check_in_acts_with_the_staff_login_and_returns_to_the_day() -> No
         assert "Karen Jensen" in day.text and "Tjek ind" in day.text
         done = await web.post(
             f"/staff/slagelse/bookings/{BOOKING_ID}/check-in",
-            data={"site": "korsoer", "day": today().isoformat()},
+            data={"site": "korsoer", "day": today().isoformat(), "csrf_token": form_token_of(day)},
         )
     assert done.status_code == 303
     assert "done=check-in" in done.headers["location"]
@@ -123,9 +125,11 @@ async def test_a_reporting_login_is_told_in_danish_that_bookings_are_not_for_it(
         await log_in(web, REPORTING_TOKEN)
         day = await web.get(f"/staff/slagelse/sites/korsoer/days/{today()}")
         book = await web.get("/staff/slagelse/book")
+        dashboard = await web.get("/staff/slagelse/dashboard")
+        token = form_token_of(dashboard)
         step = await web.post(
             f"/staff/slagelse/bookings/{BOOKING_ID}/check-in",
-            data={"site": "korsoer", "day": today().isoformat()},
+            data={"site": "korsoer", "day": today().isoformat(), "csrf_token": token},
         )
     for page in (day, book, step):
         assert page.status_code == 403
