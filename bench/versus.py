@@ -88,15 +88,19 @@ async def alternate(
 
 
 def add_comparison(
-    result: ScenarioResult, measured: dict[str, list[Figures]], units: dict[str, str]
+    result: ScenarioResult,
+    measured: dict[str, list[Figures]],
+    units: dict[str, str],
+    worst: tuple[str, ...] = (),
 ) -> None:
-    """Each figure's median over the rounds, ours beside the peer's, and each round's ratio
-    of the first figure in a note."""
+    """Each figure's median over the rounds (the largest for those named in `worst`), ours
+    beside the peer's, and each round's ratio of the first figure in a note."""
     for name, unit in units.items():
+        over_rounds = max if name in worst else statistics.median
         result.compare(
             name,
-            statistics.median(r[name] for r in measured["ours"]),
-            statistics.median(r[name] for r in measured["peer"]),
+            over_rounds(r[name] for r in measured["ours"]),
+            over_rounds(r[name] for r in measured["peer"]),
             unit,
         )
     first = next(iter(units))
