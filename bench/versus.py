@@ -56,23 +56,32 @@ def ours(server: ServiceProcess) -> Contender:
 @contextlib.asynccontextmanager
 async def peer(env: BenchEnvironment, space: Space, layout: Layout) -> AsyncIterator[Contender]:
     """The peer on a database of its own seeded with `layout`, and an emptied stream."""
-    async with fresh_database(env.base_database_url, "peer", schema=False) as database_url:
-        await seed(database_url, layout)
-        with contextlib.suppress(NotFoundError):
-            await space.js.delete_stream(PEER_STREAM)
-        await space.js.add_stream(
-            StreamConfig(
-                name=PEER_STREAM,
-                subjects=["peer.>"],
-                storage=StorageType.FILE,
-                duplicate_window=DUPLICATE_WINDOW.total_seconds(),
-            )
+    async with (
+        fresh_database(env.base_database_url, "peer", schema=False) as database_url,
+        peer_on(database_url, space, layout) as contender,
+    ):
+        yield contender
+
+
+@contextlib.asynccontextmanager
+async def peer_on(database_url: str, space: Space, layout: Layout) -> AsyncIterator[Contender]:
+    """The peer on the empty database `database_url`, seeded with `layout`."""
+    await seed(database_url, layout)
+    with contextlib.suppress(NotFoundError):
+        await space.js.delete_stream(PEER_STREAM)
+    await space.js.add_stream(
+        StreamConfig(
+            name=PEER_STREAM,
+            subjects=["peer.>"],
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
         )
-        server = await ServiceProcess.start_peer(database_url, space)
-        try:
-            yield Contender("peer", server, PEER_STREAM, f"peer.{MUNICIPALITY}.booking.booked")
-        finally:
-            await server.stop()
+    )
+    server = await ServiceProcess.start_peer(database_url, space)
+    try:
+        yield Contender("peer", server, PEER_STREAM, f"peer.{MUNICIPALITY}.booking.booked")
+    finally:
+        await server.stop()
 
 
 async def alternate(
