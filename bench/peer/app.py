@@ -74,6 +74,7 @@ class BookingRequest(BaseModel):
 
 
 def create_app(database_url: str, nats_url: str, token_secret: bytes) -> FastAPI:
+    municipalities: set[str] = set()
     sites: dict[tuple[str, str], str] = {}
     services: dict[tuple[str, str], tuple[str, list[str]]] = {}
     state: dict[str, Any] = {}
@@ -86,6 +87,7 @@ def create_app(database_url: str, nats_url: str, token_secret: bytes) -> FastAPI
         nc = await nats.connect(nats_url, name="peer")
         for row in await pool.fetch("SELECT municipality, id, name FROM site"):
             sites[(row["municipality"], row["id"])] = row["name"]
+            municipalities.add(row["municipality"])
         for row in await pool.fetch("SELECT municipality, id, name, documents FROM service"):
             services[(row["municipality"], row["id"])] = (row["name"], row["documents"])
         relay = OutboxRelay(pool, nc.jetstream())
@@ -127,7 +129,7 @@ def create_app(database_url: str, nats_url: str, token_secret: bytes) -> FastAPI
         from_: Annotated[date | None, Query(alias="from")] = None,
         to: date | None = None,
     ) -> Response:
-        if not any(m == municipality for m, _ in sites):
+        if municipality not in municipalities:
             raise HTTPException(404, f"no municipality {municipality!r}")
         now = datetime.now(COPENHAGEN)
         first = from_ or now.date()

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 import asyncpg
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
 BATCH = 500
@@ -25,7 +27,12 @@ class OutboxRelay:
     async def run(self) -> None:
         while True:
             self._work.clear()
-            if not await self.relay_once():
+            try:
+                relayed = await self.relay_once()
+            except (OSError, asyncpg.PostgresError, NatsError) as error:  # tried again
+                logging.getLogger("peer.relay").warning("relay failed: %s", error)
+                relayed = 0
+            if not relayed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._work.wait(), timeout=1.0)
 
