@@ -1,7 +1,9 @@
 """book: booking commands decided, committed and relayed onto the stream, per second, with
-p50/p99 command latency, in the application and through HTTP. Baseline: the eventsourcing
-library's own single-thread `save(booking, site_day)` on the same database, aggregates kept
-in memory (no re-reading, no deciding)."""
+p50/p99 command latency, in the application; baseline the eventsourcing library's own
+single-thread `save(booking, site_day)` on the same database, aggregates kept in memory (no
+re-reading, no deciding). Then bookings over HTTP at 32 connections against ours and the peer
+(`bench.peer`) in alternating rounds: 201/s, p99, server CPU per 201, and how long after the
+last 201 every event is on the bus."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from eventsourcing.persistence import JSONTranscoder
 
 from bench.environment import BenchEnvironment, ServiceProcess, Space
 from bench.http_load import Connection, Response, closed_loop, connections
-from bench.report import ScenarioResult, add_latencies
+from bench.report import ScenarioResult, add_latencies, percentile
+from bench.versus import Contender, Figures, add_comparison, alternate, ours, peer, quiet_cpu
 from bench.world import MUNICIPALITY, Layout, book_command, booking_body, open_world
 from infra.personal_data import DEMO_PERSONAL_DATA_KEY, MasterKey
 from services.booking.application.base import DateAsISO
@@ -28,7 +31,7 @@ from services.booking.settings import BookingSettings
 
 THREADS = 8
 ROUNDS = 3  # baseline and application alternate, so that a busy spell hits both
-HTTP_CONNECTIONS = 16
+HTTP_CONNECTIONS = 32
 BOOKED = f"bs.{MUNICIPALITY}.booking.booked"
 BENCH_CITIZEN, _ = MasterKey(DEMO_PERSONAL_DATA_KEY).new_subject()  # seals as a booking does
 
@@ -178,34 +181,54 @@ async def application_level(
         await relay
 
 
-async def http_level(
-    space: Space, layout: Layout, first: int, commands: int
-) -> tuple[float, list[Response]]:
-    server = await ServiceProcess.start("booking", space)
-    try:
+async def http_rounds(
+    env: BenchEnvironment, space: Space, layout: Layout, first: int, commands: int
+) -> tuple[dict[str, list[Figures]], set[int]]:
+    """`commands` bookings over HTTP_CONNECTIONS connections for ours and as many for the peer,
+    the same bodies, in alternating rounds. CPU per 201 is the server process's (every
+    thread) from the round's first request until its events are on the bus and it is quiet."""
+    async with peer(env, space, layout) as conventional:
+        contenders = (ours(await ServiceProcess.start("booking", space)), conventional)
+        try:
 
-        async def send(connection: Connection, index: int) -> Response:
-            return await connection.request(
-                "POST",
-                f"/api/v1/municipalities/{MUNICIPALITY}/bookings",
-                booking_body(layout, first + index),
-            )
+            async def measure(contender: Contender, n: int) -> Figures:
+                chunk = range(n * commands // ROUNDS, (n + 1) * commands // ROUNDS)
 
-        async with connections("127.0.0.1", server.port, HTTP_CONNECTIONS) as pool:
-            started = time.perf_counter()
-            answers = await closed_loop(pool, send, count=commands)
-            await wait_for_stream(space, BOOKED, first + commands)
-            elapsed = time.perf_counter() - started
-        return commands / elapsed, answers
-    finally:
-        await server.stop()
+                async def send(connection: Connection, index: int) -> Response:
+                    return await connection.request(
+                        "POST",
+                        f"/api/v1/municipalities/{MUNICIPALITY}/bookings",
+                        booking_body(layout, first + chunk.start + index),
+                    )
+
+                server = contender.server
+                before = await contender.booked_on_the_bus(space)
+                async with connections("127.0.0.1", server.port, HTTP_CONNECTIONS) as pool:
+                    cpu, started = server.cpu_seconds(), time.perf_counter()
+                    answers = await closed_loop(pool, send, count=len(chunk))
+                    answered = time.perf_counter()
+                    created = sum(a.status == 201 for a in answers)
+                    await contender.on_the_bus(space, before + created)
+                    drained = time.perf_counter()
+                statuses.update(a.status for a in answers)
+                return {
+                    f"answered 201, {HTTP_CONNECTIONS} connections": created / (answered - started),
+                    "answer time p99": percentile([a.seconds for a in answers], 0.99) * 1000,
+                    "CPU per 201": await quiet_cpu(server, cpu) / max(1, created) * 1000,
+                    "events on the bus after the last 201": drained - answered,
+                }
+
+            statuses: set[int] = set()
+            return await alternate(contenders, measure), statuses
+        finally:
+            await contenders[0].server.stop()
 
 
 async def run(env: BenchEnvironment, space: Space, result: ScenarioResult) -> None:
     # Quick rounds of 100 commands were mostly warm-up and the wait for the relay's tail:
     # 0.75-0.86x where the same code measured 1.19-2.15x with rounds of 500.
     commands = env.size(1_200, 10_000)
-    http_commands = env.size(200, 4_000)
+    http_commands = env.size(600, 6_000)  # for each of ours and the peer
     saves = env.size(1_500, 5_000)
     per_site_day = 96 * 4
     layout = Layout(
@@ -219,28 +242,40 @@ async def run(env: BenchEnvironment, space: Space, result: ScenarioResult) -> No
     service = await BookingService.start(settings, space.nc)
     try:
         await asyncio.to_thread(open_world, service.app, layout)
-        measured = await application_level(service, space, layout, baseline, commands, saves)
+        measured_app = await application_level(service, space, layout, baseline, commands, saves)
     finally:
         await service.close()
         await asyncio.to_thread(baseline.close)
     result.add(
-        "baseline: eventsourcing save(booking, day), 1 thread", measured.saves_per_second, "saves/s"
+        "baseline: eventsourcing save(booking, day), 1 thread",
+        measured_app.saves_per_second,
+        "saves/s",
     )
     result.add(
-        f"app: commands relayed ({THREADS} threads)", measured.commands_per_second, "commands/s"
+        f"app: commands relayed ({THREADS} threads)", measured_app.commands_per_second, "commands/s"
     )
-    add_latencies(result, "app: command latency", measured.latencies)
-    result.add("app: CPU per command, this process", measured.cpu_per_command * 1000, "ms")
-    rate, answers = await http_level(space, layout, commands, http_commands)
-    result.add(f"http: commands relayed ({HTTP_CONNECTIONS} connections)", rate, "commands/s")
-    add_latencies(result, "http: answer time", [a.seconds for a in answers])
-    result.checks["every http booking answered 201"] = all(a.status == 201 for a in answers)
+    add_latencies(result, "app: command latency", measured_app.latencies)
+    result.add("app: CPU per command, this process", measured_app.cpu_per_command * 1000, "ms")
+    measured, statuses = await http_rounds(env, space, layout, commands, http_commands)
+    add_comparison(
+        result,
+        measured,
+        {
+            f"answered 201, {HTTP_CONNECTIONS} connections": "per s",
+            "answer time p99": "ms",
+            "CPU per 201": "ms",
+            "events on the bus after the last 201": "s",
+        },
+    )
+    result.checks["every http booking answered 201"] = statuses == {201}
     base = result.figures[0].name
     result.ratio(f"app: commands relayed ({THREADS} threads)", base)
-    result.ratio(f"http: commands relayed ({HTTP_CONNECTIONS} connections)", base)
     result.target(f"app: commands relayed ({THREADS} threads)", ">=", result.value(base))
+    result.target_against_peer(f"answered 201, {HTTP_CONNECTIONS} connections", ">=", 1.5)
+    result.target_against_peer("answer time p99", "<=")
+    result.target_against_peer("CPU per 201", "<=")
     result.notes.append(
         f"{commands:,} app commands and {saves:,} baseline saves in {ROUNDS} alternating rounds "
-        f"(app/baseline per round: {', '.join(f'{r:.2f}x' for r in measured.ratios)}); "
-        f"{http_commands:,} commands over HTTP after them"
+        f"(app/baseline per round: {', '.join(f'{r:.2f}x' for r in measured_app.ratios)}); "
+        f"then {http_commands:,} bookings over HTTP for each of ours and the peer"
     )

@@ -20,14 +20,16 @@ def bench(
     scenarios: Annotated[
         list[str] | None, typer.Argument(help=f"Any of: {', '.join(SCENARIOS)} (default: all)")
     ] = None,
-    quick: Annotated[bool, typer.Option(help="Small sizes: under a minute, for CI")] = False,
+    quick: Annotated[bool, typer.Option(help="Small sizes: a few minutes, for CI")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary")] = False,
     scale: Annotated[float, typer.Option(hidden=True, help="Multiplies every size")] = 1.0,
 ) -> None:
-    """Measures booking, lag, availability, replay, stampede and memory against a real
+    """Measures booking, bus, lag, availability, replay, stampede and memory against a real
     nats-server (its own, on a free port) and PostgreSQL (a fresh database per scenario,
-    dropped afterwards), each figure beside a baseline measured in the same run. Exits 1
-    when a target is missed or a check fails, listing those last."""
+    dropped afterwards), each figure beside a baseline measured in the same run: for book,
+    bus, availability and stampede the peer, a conventional booking service (bench/peer/),
+    in alternating rounds. Exits 1 when a target is missed or a check fails, listing those
+    last."""
     names = scenarios or list(SCENARIOS)
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:

@@ -39,24 +39,25 @@ class Space:
     js: JetStreamContext
     workdir: Path
 
-    async def stream_count(self, subject: str = ">") -> int:
-        """How many messages on the events stream match `subject`."""
+    async def stream_count(self, subject: str = ">", stream: str = EVENTS_STREAM) -> int:
+        """How many messages on `stream` (the events stream) match `subject`."""
         if subject == ">":
-            return int((await self.js.stream_info(EVENTS_STREAM)).state.messages)
-        info = await self.js.stream_info(EVENTS_STREAM, subjects_filter=subject)
+            return int((await self.js.stream_info(stream)).state.messages)
+        info = await self.js.stream_info(stream, subjects_filter=subject)
         return sum((info.state.subjects or {}).values())
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(base_url: str, name: str) -> AsyncIterator[str]:
-    """A new database with every read-model schema, dropped afterwards."""
+async def fresh_database(base_url: str, name: str, *, schema: bool = True) -> AsyncIterator[str]:
+    """A new database with every read-model schema (unless not `schema`), dropped afterwards."""
     parts = urlsplit(base_url)
     database_url = urlunsplit(parts._replace(path=f"/bs_bench_{name}_{uuid.uuid4().hex[:8]}"))
     await ensure_database(database_url)
     try:
-        pool = await create_pool(database_url, max_size=1)
-        await apply_schema(pool)
-        await pool.close()
+        if schema:
+            pool = await create_pool(database_url, max_size=1)
+            await apply_schema(pool)
+            await pool.close()
         yield database_url
     finally:
         await drop_database(database_url)
@@ -122,7 +123,8 @@ async def bench_environment(
 
 @dataclass
 class ServiceProcess:
-    """`borgerservice serve <service>` in its own process, as production runs it."""
+    """`borgerservice serve <service>` in its own process, as production runs it (or the peer,
+    `python -m bench.peer`)."""
 
     service: str
     port: int
@@ -142,16 +144,35 @@ class ServiceProcess:
             "RATE_LIMIT_PER_IP_PER_MINUTE": "0",
             "RATE_LIMIT_PER_PHONE_PER_HOUR": "0",
         }
-        log_path = space.workdir / f"{service}.log"
+        command = ("-c", "from borgerservice.cli import app; app()", "serve", service)
+        return await cls.launch(service, (*command, "--port", str(port)), port, env, space, timeout)
+
+    @classmethod
+    async def start_peer(
+        cls, database_url: str, space: Space, timeout: float = 60.0
+    ) -> ServiceProcess:
+        """The peer (`bench.peer`) on its own database, publishing to this run's nats-server."""
+        port = free_port()
+        command: tuple[str, ...] = ("-m", "bench.peer", "--database-url", database_url)
+        command += ("--nats-url", space.nats_url, "--port", str(port))
+        return await cls.launch("peer", command, port, dict(os.environ), space, timeout)
+
+    @classmethod
+    async def launch(
+        cls,
+        name: str,
+        arguments: tuple[str, ...],
+        port: int,
+        env: dict[str, str],
+        space: Space,
+        timeout: float,
+    ) -> ServiceProcess:
+        log_path = space.workdir / f"{name}.log"
         with log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-c", "from borgerservice.cli import app; app()"),
-                *("serve", service, "--port", str(port)),
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                sys.executable, *arguments, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        started = cls(service, port, process, log_path)
+        started = cls(name, port, process, log_path)
         await started.wait_healthy(timeout)
         return started
 
@@ -182,6 +203,11 @@ class ServiceProcess:
             if key in ("VmRSS", "VmHWM"):
                 figures[key] = int(value.split()[0]) / 1024
         return figures["VmRSS"], figures["VmHWM"]
+
+    def cpu_seconds(self) -> float:
+        """The process's CPU time so far, every thread, user and system (the kernel's count)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def stop(self, timeout: float = 20.0) -> None:
         if self.process.returncode is None:

@@ -26,7 +26,7 @@ class Ratio:
 
 @dataclass(frozen=True)
 class Target:
-    """A goal from the issue: `figure` compared with `limit` (`<` or `>=`)."""
+    """A goal from the issue: `figure` compared with `limit` (`<`, `<=` or `>=`)."""
 
     figure: str
     comparison: str
@@ -54,10 +54,20 @@ class ScenarioResult:
         base = self.value(baseline)
         self.ratios.append(Ratio(figure, baseline, self.value(figure) / base if base else 0.0))
 
+    def compare(self, name: str, ours: float, peer: float, unit: str) -> None:
+        """Ours beside the peer's (`bench.peer`), measured in the same rounds, and the ratio."""
+        self.add(f"ours: {name}", ours, unit)
+        self.add(f"peer: {name}", peer, unit)
+        self.ratio(f"ours: {name}", f"peer: {name}")
+
     def target(self, figure: str, comparison: str, limit: float) -> None:
         value = self.value(figure)
-        met = value < limit if comparison == "<" else value >= limit
+        met = {"<": value < limit, "<=": value <= limit, ">=": value >= limit}[comparison]
         self.targets.append(Target(figure, comparison, limit, met))
+
+    def target_against_peer(self, name: str, comparison: str, times: float = 1.0) -> None:
+        """Ours' `name` against `times` the peer's figure of the same run."""
+        self.target(f"ours: {name}", comparison, times * self.value(f"peer: {name}"))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,13 +129,37 @@ def render(results: Sequence[ScenarioResult], machine: str) -> str:
     return "\n".join(lines)
 
 
+def _against_peer(ratio: Ratio) -> str | None:
+    """The compared figure's name when `ratio` is ours over the peer's, else None."""
+    name = ratio.figure.removeprefix("ours: ")
+    return name if ratio.figure != name and ratio.baseline == f"peer: {name}" else None
+
+
 def render_block(result: ScenarioResult) -> list[str]:
     lines = [f"{result.scenario}  ({result.seconds:.1f} s)"]
-    width = max((len(f.name) for f in result.figures), default=0)
-    for figure in result.figures:
+    compared = {name: r for r in result.ratios if (name := _against_peer(r)) is not None}
+    paired = {f"{side}: {name}" for name in compared for side in ("ours", "peer")}
+    alone = [f for f in result.figures if f.name not in paired]
+    width = max((len(f.name) for f in alone), default=0)
+    for figure in alone:
         lines.append(f"  {figure.name:<{width}}  {_number(figure.value):>10} {figure.unit}")
+    if compared:
+        units = {f.name: f.unit for f in result.figures}
+        labels = {
+            name: f"{name} ({units[r.figure]})" if units[r.figure] else name
+            for name, r in compared.items()
+        }
+        width = max(len(label) for label in labels.values())
+        lines.append(f"  {'against the peer':<{width}}  {'ours':>10}  {'peer':>10}  ours/peer")
+        for name, ratio in compared.items():
+            ours, peer = result.value(ratio.figure), result.value(ratio.baseline)
+            lines.append(
+                f"  {labels[name]:<{width}}  {_number(ours):>10}  {_number(peer):>10}"
+                f"  {ratio.value:>8.2f}x"
+            )
     for ratio in result.ratios:
-        lines.append(f"  ratio {ratio.figure} / {ratio.baseline}: {ratio.value:.2f}x")
+        if ratio.figure not in paired:
+            lines.append(f"  ratio {ratio.figure} / {ratio.baseline}: {ratio.value:.2f}x")
     for target in result.targets:
         verdict = "met" if target.met else "NOT met"
         lines.append(

@@ -18,7 +18,7 @@ from bench.report import ScenarioResult, render_block
 Scenario = Callable[[BenchEnvironment, Space, ScenarioResult], Awaitable[None]]
 
 # One module of bench each, imported only when it runs (the CLI stays quick to start).
-SCENARIOS = ("book", "lag", "availability", "replay", "stampede", "memory")
+SCENARIOS = ("book", "bus", "lag", "availability", "replay", "stampede", "memory")
 
 
 def scenario(name: str) -> Scenario:

@@ -1,6 +1,7 @@
 """`borgerservice bench` runs every scenario end to end and prints a JSON summary that parses.
 At tiny sizes, and asserting no speed (the machine is shared): only that it works, that
-its correctness checks hold, and that it exits 1 exactly when it lists a missed target."""
+its correctness checks hold (the peer's too), that it carries ours beside the peer's figures
+with their ratios, and that it exits 1 exactly when it lists a missed target."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def test_quick_bench_of_every_scenario_prints_a_json_summary() -> None:
     ratios = {r["figure"] for s in summary["scenarios"] for r in s["ratios"]}
     assert any(name.startswith("app: commands relayed") for name in ratios)
     assert "replay reporting" in ratios
+    # ours beside the peer in every scenario that compares with it, its targets checked
+    for scenario in summary["scenarios"]:
+        if scenario["scenario"] in ("book", "bus", "stampede", "availability"):
+            figures = {f["name"] for f in scenario["figures"]}
+            against_peer = [r for r in scenario["ratios"] if r["baseline"].startswith("peer: ")]
+            assert against_peer, scenario["scenario"]
+            for ratio in against_peer:
+                assert ratio["baseline"] in figures and ratio["figure"] in figures, ratio
+                assert ratio["figure"] == "ours: " + ratio["baseline"].removeprefix("peer: ")
+            assert any(t["figure"].startswith("ours: ") for t in scenario["targets"]), scenario
 
 
 def without_secrets(environment: Mapping[str, str]) -> dict[str, str]:
