@@ -30,6 +30,11 @@ def deadletter_subject(consumer: str) -> str:
     return f"deadletter.{consumer}"
 
 
+def command_subject(municipality: str, verb: str) -> str:
+    """`bs.<municipality>.cmd.<verb>`: a request-reply command, never stored on a stream."""
+    return f"bs.{municipality}.cmd.{verb}"
+
+
 STREAMS = (
     StreamConfig(
         name=EVENTS_STREAM,

@@ -26,6 +26,7 @@ from services.booking.adapters.erasure import ErasureRunner
 from services.booking.adapters.relay import Relay
 from services.booking.application import BookingApplication
 from services.booking.domain.errors import Conflict, Invalid, NotFound
+from services.booking.entrypoints.asyncapi_http import asyncapi_router
 from services.booking.entrypoints.audit_http import audit_router
 from services.booking.entrypoints.citizen_http import citizen_router
 from services.booking.entrypoints.http import booking_router
@@ -82,6 +83,7 @@ class BookingService:
         router.include_router(staff_router(self.app, keys, lifetime))
         router.include_router(audit_router(self.pool, keys, lifetime))
         router.include_router(manage_links_router(self.app, self.tokens, keys, lifetime))
+        router.include_router(asyncapi_router())  # the bus's document, beside its commands
         return router
 
     def relay(self) -> Relay:

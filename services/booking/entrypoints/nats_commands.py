@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from faststream.nats import NatsBroker, NatsMessage
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from infra.asyncapi import RequestReply
 from infra.manage_token import ManageTokens
+from infra.streams import command_subject
 from services.booking.application import BookingApplication
 from services.booking.commands import BookTime, CancelBooking, Command, RescheduleBooking
 from services.booking.domain.booking import Booking
@@ -24,11 +26,42 @@ from services.booking.entrypoints.schemas import BookingView
 QUEUE = "booking-commands"
 
 
-def error_reply(status: int, detail: str) -> dict[str, Any]:
-    return {"ok": False, "status": status, "detail": detail}
+class CommandDone(BaseModel):
+    """The command was carried out: the booking as it now is, and its manage token."""
+
+    ok: Literal[True] = True
+    booking: BookingView
+    manage_token: str
 
 
-def status_of(error: BookingError) -> int:
+class CommandRefused(BaseModel):
+    """The command was refused, with the status the HTTP API answers for the same reason."""
+
+    ok: Literal[False] = False
+    status: Literal[404, 409, 422]
+    detail: str
+
+
+REPLIES = (CommandDone, CommandRefused)
+# What the handlers below answer; the bus's AsyncAPI document (infra/asyncapi.py) is made from it.
+COMMANDS = (
+    RequestReply(
+        "book", "Books a time in the municipality of the subject.", BookTime, REPLIES, QUEUE,
+        from_subject=("municipality",),
+    ),
+    RequestReply(
+        "reschedule", "Moves a booking of the municipality to another time.",
+        RescheduleBooking, REPLIES, QUEUE,
+    ),
+    RequestReply("cancel", "Cancels a booking of the municipality.", CancelBooking, REPLIES, QUEUE),
+)  # fmt: skip
+
+
+def error_reply(status: Literal[404, 409, 422], detail: str) -> dict[str, Any]:
+    return CommandRefused(status=status, detail=detail).model_dump(mode="json")
+
+
+def status_of(error: BookingError) -> Literal[404, 409, 422]:
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, Conflict):
@@ -60,8 +93,10 @@ def register_command_handlers(
             return error_reply(422, problems)
         except BookingError as error:
             return error_reply(status_of(error), str(error))
-        view = BookingView.of(booking).model_dump(mode="json")
-        return {"ok": True, "booking": view, "manage_token": booking_token(tokens, booking)}
+        done = CommandDone(
+            booking=BookingView.of(booking), manage_token=booking_token(tokens, booking)
+        )
+        return done.model_dump(mode="json")
 
     def within(municipality: str, change: Callable[[Any], Booking]) -> Callable[[Any], Booking]:
         """A change to an existing booking, refused unless it belongs to `municipality`."""
@@ -76,13 +111,13 @@ def register_command_handlers(
     def municipality_of(message: NatsMessage) -> str:
         return str(message.raw_message.subject.split(".")[1])
 
-    @broker.subscriber("bs.*.cmd.book", queue=QUEUE)
+    @broker.subscriber(command_subject("*", "book"), queue=QUEUE)
     async def book_time(body: Any, message: NatsMessage) -> dict[str, Any]:
         return await execute(
             message, lambda m, b: BookTime.model_validate({**b, "municipality": m}), app.book
         )
 
-    @broker.subscriber("bs.*.cmd.reschedule", queue=QUEUE)
+    @broker.subscriber(command_subject("*", "reschedule"), queue=QUEUE)
     async def reschedule_booking(body: Any, message: NatsMessage) -> dict[str, Any]:
         return await execute(
             message,
@@ -90,7 +125,7 @@ def register_command_handlers(
             within(municipality_of(message), app.reschedule),
         )
 
-    @broker.subscriber("bs.*.cmd.cancel", queue=QUEUE)
+    @broker.subscriber(command_subject("*", "cancel"), queue=QUEUE)
     async def cancel_booking(body: Any, message: NatsMessage) -> dict[str, Any]:
         return await execute(
             message,
