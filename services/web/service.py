@@ -9,6 +9,7 @@ from ipaddress import ip_network
 import httpx
 from fastapi import APIRouter, Depends, Request
 
+from infra.health import ServiceHealth
 from infra.ratelimit import client_address
 from services.web.adapters.api import Api, on_behalf_of
 from services.web.entrypoints.citizen import citizen_router
@@ -50,6 +51,10 @@ class WebService:
         for pages in (citizen_router, manage_router, survey_router, staff_router, dashboard_router):
             router.include_router(pages(self.api, self.settings))
         return router
+
+    def health(self) -> ServiceHealth:
+        """The pages hold no database or bus of their own: ready while the process answers."""
+        return ServiceHealth("web")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Nothing in the background: the pages only answer requests."""
