@@ -180,26 +180,25 @@ class Operations:
         return [], [Sample(reading.name, reading.documentation, value, reading.labels)]
 
     async def _dead_letters(self, nc: NatsClient | None) -> list[Sample]:
-        """The messages each consumer dead-lettered, as kept on the dead-letter stream."""
+        """The messages each consumer dead-lettered, as kept on the dead-letter stream (0 for
+        each projection here that has none, so a rate can be taken from the start)."""
         if nc is None or not nc.is_connected:
             return []
+        wanted = deadletter_subject(">")
         try:
             info = await self._within_timeout(
-                nc.jetstream().stream_info(
-                    DEADLETTER_STREAM, subjects_filter=deadletter_subject(">")
-                )
+                nc.jetstream().stream_info(DEADLETTER_STREAM, subjects_filter=wanted)
             )
-        except Exception:
+        except Exception:  # the bus's own check says why
             return []
         prefix = deadletter_subject("")
+        counts = {p.name: 0 for s in self.services for p in s.projections}
+        for subject, count in (info.state.subjects or {}).items():
+            counts[subject.removeprefix(prefix)] = count
+        documentation = f"Messages a consumer could not handle, kept on {DEADLETTER_STREAM}"
         return [
-            Sample(
-                f"{NAMESPACE}_dead_letters",
-                f"Messages a consumer could not handle, kept on {DEADLETTER_STREAM}",
-                count,
-                {"consumer": subject.removeprefix(prefix)},
-            )
-            for subject, count in sorted((info.state.subjects or {}).items())
+            Sample(f"{NAMESPACE}_dead_letters", documentation, count, {"consumer": consumer})
+            for consumer, count in sorted(counts.items())
         ]
 
     async def ready(self) -> list[str]:

@@ -128,6 +128,15 @@ async def test_every_service_is_ready_scraped_and_unready_without_nats(
                     return value(samples, "borgerservice_sms_sends_total", outcome="sent") >= 1
 
                 await eventually(confirmation_sent, timeout=20)
+                # a foreign message on the SMS stream: the reporting projection dead-letters it
+                await own_nc.jetstream().publish("bs.slagelse.sms.sent", b"not an event")
+
+                async def dead_lettered() -> bool:
+                    samples = scraped((await client.get("/metrics")).text)
+                    dead = "borgerservice_dead_letters"
+                    return value(samples, dead, consumer="reporting_sms") == 1
+
+                await eventually(dead_lettered, timeout=20)
                 response = await client.get("/metrics")
                 assert response.headers["content-type"].startswith("text/plain")
                 after = scraped(response.text)
@@ -135,9 +144,7 @@ async def test_every_service_is_ready_scraped_and_unready_without_nats(
                 created = "borgerservice_bookings_total"
                 assert value(after, created, outcome="created") == 1
                 assert value(before, created, outcome="created") == 0
-                refused = sum(
-                    value(after, created, outcome=o) for o in ("rejected", "not_found")
-                )
+                refused = sum(value(after, created, outcome=o) for o in ("rejected", "not_found"))
                 assert refused == 1
                 latency = "borgerservice_http_request_duration_seconds_count"
                 post = {"route": BOOKINGS_ROUTE, "method": "POST"}
@@ -157,6 +164,9 @@ async def test_every_service_is_ready_scraped_and_unready_without_nats(
                     assert value(after, pool, service=service) > 0
                 assert ("borgerservice_sms_queued", ()) in after
                 assert value(after, "borgerservice_ready") == 1
+                dead = "borgerservice_dead_letters"
+                assert ("borgerservice_dead_letters", (("consumer", "availability"),)) in after
+                assert value(after, dead, consumer="availability") == 0
 
                 own_nats.stop()
 
