@@ -99,15 +99,19 @@ class ProjectionRunner:
             events = info.num_pending + info.num_ack_pending
         except NotFoundError:  # not bound yet: count from the stream instead
             events = None
-        first = None
-        if events != 0:
-            for subject in self.projection.subjects:
-                with contextlib.suppress(NotFoundError):  # none of this subject after it
-                    found = await self.js.get_msg(self.stream, start, subject, next=True)
-                    if found.time is not None and (first is None or found.time < first):
-                        first = found.time
-        if first is None:
+        if events == 0:
+            return Lag(0, 0.0)
+        found = await asyncio.gather(
+            *(self.js.get_msg(self.stream, start, s, next=True) for s in self.projection.subjects),
+            return_exceptions=True,
+        )
+        for failed in found:
+            if isinstance(failed, BaseException) and not isinstance(failed, NotFoundError):
+                raise failed  # NotFound: no message of that subject after the position
+        times = [m.time for m in found if not isinstance(m, BaseException) and m.time]
+        if not times:
             return Lag(events or 0, 0.0)
+        first = min(times)
         seconds = max(0.0, (datetime.now(UTC) - first).total_seconds())
         if events is None:  # at least the one found
             events = 1

@@ -245,3 +245,23 @@ async def test_readyz_names_the_relay_that_lags(booking_service: BookingService)
                 return (await ready(client))[0] == 200
 
             await eventually(caught_up, timeout=20)
+
+
+async def test_readyz_names_the_projection_that_lags(booking_service: BookingService) -> None:
+    """Events on the stream and no projection applying them: not ready, naming each."""
+    await asyncio.to_thread(seed_world, booking_service.app)
+    relay = booking_service.relay()
+    await relay.resume()
+    assert await relay.relay_once() > 0
+    operations = Operations([booking_service.health()], max_lag_seconds=0.5, cache_seconds=0)
+    app = build_api("booking", [], operations=operations)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://booking") as client:
+        await asyncio.sleep(1)
+        status, body = await ready(client)
+        assert status == 503
+        assert not any(r.startswith("relay") for r in body["reasons"]), body
+        assert any(r.startswith("projection availability: ") for r in body["reasons"]), body
+        samples = scraped((await client.get("/metrics")).text)
+        lag = "borgerservice_projection_lag_seconds"
+        assert value(samples, lag, projection="availability") >= 0.5
