@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infra.health import Operations
+from infra.metrics import RequestLatency
 from infra.settings import ConnectionSettings
 from infra.transient import is_database_outage, is_transient
 
@@ -215,11 +217,14 @@ def build_api(
     routers: Iterable[APIRouter],
     error_statuses: dict[type[Exception], int] | None = None,
     body_limits: BodyLimits | None = None,
+    operations: Operations | None = None,
 ) -> FastAPI:
     """A FastAPI app with OpenAPI at /docs; `error_statuses` maps domain errors to statuses,
-    their message becoming the `detail`."""
+    their message becoming the `detail`. `/livez`, `/readyz` and `/metrics` tell about the
+    services of `operations` (infra/health.py); without them, about the process alone."""
     api = FastAPI(title=title, version="1")
-    for router in routers:
+    operations = operations or Operations()
+    for router in [operations.router(), *routers]:
         api.include_router(router)
 
     async def validation_failed(_: Request, error: Exception) -> JSONResponse:
@@ -240,13 +245,9 @@ def build_api(
         api.add_exception_handler(error_type, domain_error)
 
     api.add_middleware(AnswerOutages)
-
-    @api.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     api.add_middleware(_Bounded, limits=body_limits or BodyLimits())
     api.add_middleware(_SecurityHeaders)
+    api.add_middleware(RequestLatency, histogram=operations.latency)  # outermost: all of it
     _describe_errors(api, set(statuses.values()))
     return api
 

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -37,6 +38,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from events import Envelope, UndecodableEvent, decode
+from infra.health import Lag
 from infra.leadership import Lease, lead, projection_lock
 from infra.streams import EVENTS_STREAM, deadletter_subject
 from infra.transient import TRANSIENT
@@ -84,6 +86,36 @@ class ProjectionRunner:
     @property
     def lock_id(self) -> int:
         return projection_lock(self.name)
+
+    async def lag(self) -> Lag:
+        """How far the read model is behind the stream: the messages of its subjects after
+        the recorded position, and how long ago the first of them was stored on the stream."""
+        applied = await self.pool.fetchval(
+            "SELECT stream_seq FROM projection_position WHERE projection = $1", self.name
+        )
+        start = (applied or 0) + 1
+        try:
+            info = await self.js.consumer_info(self.stream, self.name)
+            events = info.num_pending + info.num_ack_pending
+        except NotFoundError:  # not bound yet: count from the stream instead
+            events = None
+        if events == 0:
+            return Lag(0, 0.0)
+        found = await asyncio.gather(
+            *(self.js.get_msg(self.stream, start, s, next=True) for s in self.projection.subjects),
+            return_exceptions=True,
+        )
+        for failed in found:
+            if isinstance(failed, BaseException) and not isinstance(failed, NotFoundError):
+                raise failed  # NotFound: no message of that subject after the position
+        times = [m.time for m in found if not isinstance(m, BaseException) and m.time]
+        if not times:
+            return Lag(events or 0, 0.0)
+        first = min(times)
+        seconds = max(0.0, (datetime.now(UTC) - first).total_seconds())
+        if events is None:  # at least the one found
+            events = 1
+        return Lag(events, seconds)
 
     async def bind(self) -> JetStreamContext.PullSubscription:
         """Recreates the durable consumer (never the stream) to deliver from just after the

@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from nats.aio.client import Client as NatsClient
 
 from infra.database import ensure_database
+from infra.health import Operations, ServiceHealth
 from infra.http import BodyLimits, build_api, http_server
 from infra.nats_accounts import (
     BusAccounts,
@@ -37,6 +38,8 @@ log = structlog.get_logger()
 
 class Service(Protocol):
     async def run(self, stop: asyncio.Event) -> None: ...
+
+    def health(self) -> ServiceHealth: ...
 
     async def close(self) -> None: ...
 
@@ -155,7 +158,10 @@ async def serve_until_stopped(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
     listening = listening_socket(host, port)
-    api = build_api(title, routers, error_statuses, BodyLimits.of(ConnectionSettings()))
+    settings = ConnectionSettings()
+    # one registry for the process's one app; its services' metrics join it (infra/metrics.py)
+    operations = Operations([s.health() for s in services], settings.ready_max_lag_seconds)
+    api = build_api(title, routers, error_statuses, BodyLimits.of(settings), operations)
     server = http_server(api, host, port)
     failures: list[BaseException] = []
 

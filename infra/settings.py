@@ -46,6 +46,8 @@ class ConnectionSettings(BaseSettings):
     # The largest request body (413 beyond): citizen routes, and the staff routes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_staff_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # /readyz answers 503 once a relay or a projection is this far behind (infra/health.py).
+    ready_max_lag_seconds: float = Field(default=30.0, gt=0)
 
     def beside_pages(self, services: Collection[str]) -> Self:
         """These settings when the pages (`web`) run in this process: they call the API on

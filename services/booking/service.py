@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 import asyncpg
 from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from prometheus_client import Counter
 
 from infra.database import apply_schema, create_pool
+from infra.health import Reading, ServiceHealth
 from infra.manage_token import ManageTokens
+from infra.metrics import NAMESPACE
 from infra.projection import ProjectionRunner
 from infra.ratelimit import citizen_rate_limit
 from infra.transient import Worker, keep_all_running
@@ -23,7 +27,9 @@ from services.booking.adapters.audit import AuditProjection
 from services.booking.adapters.availability import AvailabilityProjection
 from services.booking.adapters.deadlines import DeadlineRunner, DeadlinesProjection
 from services.booking.adapters.erasure import ErasureRunner
+from services.booking.adapters.parked_events import ParkedEvents
 from services.booking.adapters.relay import Relay
+from services.booking.adapters.relay_lag import RelayLag
 from services.booking.application import BookingApplication
 from services.booking.domain.errors import Conflict, Invalid, NotFound
 from services.booking.entrypoints.asyncapi_http import asyncapi_router
@@ -36,6 +42,21 @@ from services.booking.entrypoints.staff_http import staff_router
 from services.booking.settings import BookingSettings
 
 ERROR_STATUSES: dict[type[Exception], int] = {NotFound: 404, Conflict: 409, Invalid: 422}
+BOOKING_OUTCOMES = ("created", "replayed", "conflict", "rejected", "not_found", "failed")
+
+
+def booking_counter() -> Counter:
+    """Booking commands by outcome, over HTTP and NATS alike; in no registry until the
+    process's (infra/health.py) takes it."""
+    counter = Counter(
+        f"{NAMESPACE}_bookings",
+        "Booking commands by outcome (replayed: the same Idempotency-Key again)",
+        ["outcome"],
+        registry=None,
+    )
+    for outcome in BOOKING_OUTCOMES:
+        counter.labels(outcome)
+    return counter
 
 
 @dataclass
@@ -46,6 +67,8 @@ class BookingService:
     js: JetStreamContext
     broker: NatsBroker
     tokens: ManageTokens
+    nc: NatsClient | None = None
+    bookings: Counter = field(default_factory=booking_counter)
 
     @classmethod
     async def start(cls, settings: BookingSettings, nc: NatsClient) -> BookingService:
@@ -62,7 +85,9 @@ class BookingService:
         tokens = settings.manage_tokens()
         broker = NatsBroker(settings.nats_url, logger=None)
         register_command_handlers(broker, app, tokens)
-        return cls(settings, app, pool, nc.jetstream(), broker, tokens)
+        service = cls(settings, app, pool, nc.jetstream(), broker, tokens, nc)
+        app.booking_outcome = lambda outcome: service.bookings.labels(outcome).inc()
+        return service
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -106,6 +131,29 @@ class BookingService:
         retention = timedelta(days=days) if days else None
         return ErasureRunner(self.app, self.pool, retention, self.settings.erasure_interval_seconds)
 
+    def health(self) -> ServiceHealth:
+        """What /readyz checks and /metrics shows of this service."""
+        return ServiceHealth(
+            "booking",
+            self.pool,
+            self.nc,
+            relays=[self.relay_lag],
+            projections=[self.availability(), self.audit(), self.deadlines()],
+            readings=[
+                Reading(
+                    f"{NAMESPACE}_relay_parked_events",
+                    "Events the relay parked (borgerservice relay parked)",
+                    ParkedEvents(self.pool).count,
+                    {"relay": self.relay_lag.name},
+                )
+            ],
+            collectors=[self.bookings],
+        )
+
+    @cached_property
+    def relay_lag(self) -> RelayLag:
+        return RelayLag(self.app, self.pool)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Commands over NATS, the relay, the availability projection and the deadlines
         (holds, waitlist offers, acute release) and the erasure of personal data, until `stop`."""
@@ -124,5 +172,6 @@ class BookingService:
             await self.broker.stop()
 
     async def close(self) -> None:
+        self.relay_lag.close()
         await self.pool.close()
         await asyncio.to_thread(self.app.close)

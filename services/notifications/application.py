@@ -52,6 +52,8 @@ class Dispatcher:
     retry_base: timedelta = timedelta(seconds=30)
     reply_window: timedelta = timedelta(minutes=30)
     clock: Callable[[], datetime] = field(default=utc_now)
+    # Told each send's outcome ("sent", "retry", "failed": given up): the service counts.
+    outcome: Callable[[str], None] = field(default=lambda outcome: None)
 
     def retry_in(self, attempts_so_far: int) -> timedelta | None:
         """Delay before the next try after a failure; None once the attempts are used up."""
@@ -110,6 +112,7 @@ class Dispatcher:
             rejected = isinstance(error, RejectedByGateway)
             retry_in = None if rejected else self.retry_in(due.attempts)
             log.warning("sms.send_failed", key=key, error=str(error), gave_up=retry_in is None)
+            self.outcome("retry" if retry_in is not None else "failed")
             async with self.pool.acquire() as connection, connection.transaction():
                 await messages.record_failure(
                     connection,
@@ -121,7 +124,10 @@ class Dispatcher:
                 )
             return False
         async with self.pool.acquire() as connection, connection.transaction():
-            return await messages.mark_sent(connection, key, claim_id, now, provider_message_id)
+            sent = await messages.mark_sent(connection, key, claim_id, now, provider_message_id)
+        if sent:
+            self.outcome("sent")
+        return sent
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatches until `stop` is set; a full batch is followed at once by the next."""

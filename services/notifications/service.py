@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import asyncpg
 import nats.aio.client
 from fastapi import APIRouter
 from nats.js import JetStreamContext
+from prometheus_client import Counter
 
 from infra.database import apply_schema, create_pool
+from infra.health import Reading, ServiceHealth
+from infra.metrics import NAMESPACE
 from infra.projection import ProjectionRunner
 from infra.transient import Worker, keep_all_running
 from services.notifications.adapters.http_gateway import HttpGatewayProvider
@@ -25,6 +28,26 @@ from services.notifications.entrypoints.projection import NotificationsProjectio
 from services.notifications.settings import NotificationsSettings
 
 PROVIDERS = ("outbox", "http")
+SEND_OUTCOMES = ("sent", "retry", "failed")
+
+
+def sms_counter() -> Counter:
+    """SMS sends by outcome; in no registry until the process's (infra/health.py) takes it."""
+    counter = Counter(
+        f"{NAMESPACE}_sms_sends",
+        "SMS handed to the provider by outcome (retry: to be tried again; failed: given up)",
+        ["outcome"],
+        registry=None,
+    )
+    for outcome in SEND_OUTCOMES:
+        counter.labels(outcome)
+    return counter
+
+
+async def queued(pool: asyncpg.Pool) -> int:
+    """Messages waiting to go out or being sent now."""
+    waiting = "SELECT count(*) FROM sms_message WHERE status IN ('pending', 'sending')"
+    return int(await pool.fetchval(waiting))
 
 
 def provider_for(settings: NotificationsSettings, pool: asyncpg.Pool) -> SmsProvider:
@@ -49,6 +72,8 @@ class NotificationsService:
     js: JetStreamContext
     provider: SmsProvider
     clock: Callable[[], datetime] = utc_now
+    nc: nats.aio.client.Client | None = None
+    sends: Counter = field(default_factory=sms_counter)
 
     @classmethod
     async def start(
@@ -69,7 +94,7 @@ class NotificationsService:
         except BaseException:
             await pool.close()
             raise
-        return cls(settings, pool, nc.jetstream(), chosen, clock)
+        return cls(settings, pool, nc.jetstream(), chosen, clock, nc)
 
     def projection(self) -> NotificationsProjection:
         return NotificationsProjection(
@@ -91,6 +116,7 @@ class NotificationsService:
             retry_base=timedelta(seconds=self.settings.sms_retry_seconds),
             reply_window=timedelta(minutes=self.settings.reply_window_minutes),
             clock=self.clock,
+            outcome=lambda outcome: self.sends.labels(outcome).inc(),
         )
 
     def event_relay(self) -> SmsEventRelay:
@@ -108,11 +134,32 @@ class NotificationsService:
             self.settings.staff_token_max_lifetime,
         )
 
+    def runner(self) -> ProjectionRunner:
+        return ProjectionRunner(self.projection(), self.js, self.pool)
+
+    def health(self) -> ServiceHealth:
+        """What /readyz checks and /metrics shows of this service."""
+        return ServiceHealth(
+            "notifications",
+            self.pool,
+            self.nc,
+            relays=[self.event_relay()],
+            projections=[self.runner()],
+            readings=[
+                Reading(
+                    f"{NAMESPACE}_sms_queued",
+                    "SMS waiting to be sent or being sent",
+                    lambda: queued(self.pool),
+                )
+            ],
+            collectors=[self.sends],
+        )
+
     async def run(self, stop: asyncio.Event) -> None:
         """Projects booking events into messages, sends them when due and puts its own
         events on the bus, until `stop` is set."""
         workers: dict[str, Callable[[], Worker]] = {
-            "projection": lambda: ProjectionRunner(self.projection(), self.js, self.pool),
+            "projection": self.runner,
             "dispatcher": self.dispatcher,
             "sms-events": self.event_relay,
         }

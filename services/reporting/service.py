@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from nats.js import JetStreamContext
 
 from infra.database import apply_schema, create_pool
+from infra.health import ServiceHealth
 from infra.projection import ProjectionRunner
 from infra.staff_auth import staff_claims
 from infra.transient import Worker, keep_all_running
@@ -31,6 +32,7 @@ class ReportingService:
     settings: ReportingSettings
     pool: asyncpg.Pool
     js: JetStreamContext
+    nc: nats.aio.client.Client | None = None
 
     @classmethod
     async def start(
@@ -39,7 +41,7 @@ class ReportingService:
         """Connects to PostgreSQL and brings the reporting schema up to date."""
         pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
         await apply_schema(pool, "platform", "reporting", "reporting_sms")
-        return cls(settings=settings, pool=pool, js=nc.jetstream())
+        return cls(settings=settings, pool=pool, js=nc.jetstream(), nc=nc)
 
     def router(self) -> APIRouter:
         """Every route reads one municipality's figures for a staff token of it, except the
@@ -54,15 +56,24 @@ class ReportingService:
         router.include_router(regional_router(reports, self.settings))
         return router
 
+    def bookings(self) -> ProjectionRunner:
+        return ProjectionRunner(ReportingProjection(), self.js, self.pool)
+
+    def sms(self) -> ProjectionRunner:
+        return ProjectionRunner(
+            SmsDeliveryProjection(), self.js, self.pool, stream=SmsDeliveryProjection.stream
+        )
+
+    def health(self) -> ServiceHealth:
+        """What /readyz checks and /metrics shows of this service."""
+        return ServiceHealth(
+            "reporting", self.pool, self.nc, projections=[self.bookings(), self.sms()]
+        )
+
     async def run(self, stop: asyncio.Event) -> None:
         """Keeps the report read models up to date until `stop` is set: bookings from
         BS_EVENTS, SMS delivery from BS_SMS."""
-        workers: dict[str, Callable[[], Worker]] = {
-            "bookings": lambda: ProjectionRunner(ReportingProjection(), self.js, self.pool),
-            "sms": lambda: ProjectionRunner(
-                SmsDeliveryProjection(), self.js, self.pool, stream=SmsDeliveryProjection.stream
-            ),
-        }
+        workers: dict[str, Callable[[], Worker]] = {"bookings": self.bookings, "sms": self.sms}
         await keep_all_running("reporting", workers, stop)  # one failing stops no other
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.staticfiles import StaticFiles
 
+from infra.health import ServiceHealth
 from infra.ratelimit import client_address
 from services.web.adapters.api import Api, on_behalf_of
 from services.web.entrypoints.citizen import citizen_router
@@ -55,6 +56,10 @@ class WebService:
             router.include_router(pages(self.api, self.settings))
         router.mount("/static", StaticFiles(directory=STATIC), name="static")
         return router
+
+    def health(self) -> ServiceHealth:
+        """The pages hold no database or bus of their own: ready while the process answers."""
+        return ServiceHealth("web")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Nothing in the background: the pages only answer requests."""

@@ -3,6 +3,7 @@ the survey. Staff booking on a citizen's behalf goes through `book` too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from copy import deepcopy
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from services.booking.commands import (
 )
 from services.booking.domain.booking import Booking, Status
 from services.booking.domain.citizen import CitizenBookings
-from services.booking.domain.errors import BookingError, Conflict, Invalid, NotFound
+from services.booking.domain.errors import BookingError, Conflict, Invalid, NotFound, outcome_of
 from services.booking.domain.municipality import Municipality
 from services.booking.domain.schedule import SiteDay
 
@@ -89,9 +90,21 @@ class CitizenCommands(PersonalDataCommands):
 
     # booking
 
+    # Told every booking command's outcome, whichever entrypoint gave it: the service counts.
+    booking_outcome: Callable[[str], None] = staticmethod(lambda outcome: None)
+
     def book(self, command: BookTime) -> Booking:
         """Books a seat; under the same idempotency key, the identical command gets the booking
         as it was first made, and any other command is refused (`KeyReused`)."""
+        try:
+            booking, outcome = self._book_or_replay(command)
+        except Exception as error:
+            self.booking_outcome(outcome_of(error))
+            raise
+        self.booking_outcome(outcome)
+        return booking
+
+    def _book_or_replay(self, command: BookTime) -> tuple[Booking, str]:
         booking_id = self._booking_id(command)
         day_id = SiteDay.create_id(
             command.municipality, command.site, local_date(command.starts_at)
@@ -103,11 +116,11 @@ class CitizenCommands(PersonalDataCommands):
                     str(booking_id),
                 )  # fmt: skip
             with self._serialised(day_id):
-                return self._retry_conflicts(lambda: self._book(command, booking_id))
+                return self._retry_conflicts(lambda: self._book(command, booking_id)), "created"
         except BookingError:
             if command.idempotency_key is not None:
                 with suppress(NotFound):  # the same command, made before: its booking
-                    return self._replayed(command, booking_id)
+                    return self._replayed(command, booking_id), "replayed"
             raise
 
     @cached_property

@@ -22,3 +22,11 @@ class Invalid(BookingError):
 class SlotFull(Conflict):
     def __init__(self, starts_at: str) -> None:
         super().__init__(f"the time {starts_at} is fully booked")
+
+
+def outcome_of(error: Exception) -> str:
+    """A refused or failed command's outcome, as the service's metrics count it."""
+    for kind, outcome in ((Conflict, "conflict"), (Invalid, "rejected"), (NotFound, "not_found")):
+        if isinstance(error, kind):
+            return outcome
+    return "failed"

@@ -22,6 +22,7 @@ from nats.js import JetStreamContext
 
 from events import Envelope, EventData, encode
 from events.sms import SMS_NAMESPACE, message_id
+from infra.health import Lag
 from infra.leadership import SMS_RELAY_LOCK, Lease, lead
 
 log = structlog.get_logger()
@@ -62,6 +63,15 @@ class SmsEventRelay:
     js: JetStreamContext
     batch: int = 200
     interval: float = 0.2
+    name: str = "sms"
+
+    async def lag(self) -> Lag:
+        """The events recorded and not yet on the stream, and the age of the oldest."""
+        row = await self.pool.fetchrow(
+            "SELECT count(*) AS events, extract(epoch FROM now() - min(created_at)) AS seconds "
+            "FROM sms_event_outbox WHERE published_at IS NULL"
+        )
+        return Lag(int(row["events"]), max(0.0, float(row["seconds"] or 0)))
 
     async def run(self, stop: asyncio.Event) -> None:
         await lead(
