@@ -252,7 +252,7 @@ def test_lines_of_sub_tables_dotted_keys_and_arrays_over_lines() -> None:
 def test_the_seed_command_prints_every_problem_and_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from infra.cli import app
+    from borgerservice.cli import app
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / FILE).write_text(SEED.replace("slot_minutes = 20", 'slot_minutes = "20"'))
