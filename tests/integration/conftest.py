@@ -3,10 +3,12 @@ projection on JetStream, HTTP through an in-process ASGI client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -47,3 +49,36 @@ async def api(booking_service: BookingService) -> AsyncIterator[httpx.AsyncClien
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+@pytest.fixture
+def limited(booking_service: BookingService) -> Callable[[int, int], FastAPI]:
+    """The booking API with these limits (requests per minute per address, bookings per hour
+    per phone number)."""
+
+    def api(per_ip: int, per_phone: int) -> FastAPI:
+        settings = booking_service.settings.model_copy(
+            update={
+                "rate_limit_per_ip_per_minute": per_ip,
+                "rate_limit_per_phone_per_hour": per_phone,
+            }
+        )
+        service = dataclasses.replace(booking_service, settings=settings)
+        return build_api("test", [service.router()], ERROR_STATUSES)
+
+    return api
+
+
+@pytest.fixture
+async def client_at() -> AsyncIterator[Callable[[FastAPI, str], httpx.AsyncClient]]:
+    """A client of `app` calling from address `ip`."""
+    opened: list[httpx.AsyncClient] = []
+
+    def client(app: FastAPI, ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 50_000))
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://test"))
+        return opened[-1]
+
+    yield client
+    for each in opened:
+        await each.aclose()

@@ -72,8 +72,10 @@ async def test_a_process_leads_every_lock_on_one_connection_and_recovers_them_al
 
         async def all_led_again() -> bool:
             again = set((await lock_holders(pool)).values())
-            return len(again) == 1 and pid not in again and all(
-                workers.times_led.get(f"w{lock}") == 2 for lock in LOCKS
+            return (
+                len(again) == 1
+                and pid not in again
+                and all(workers.times_led.get(f"w{lock}") == 2 for lock in LOCKS)
             )
 
         await eventually(all_led_again)

@@ -105,7 +105,7 @@ def test_a_site_left_out_and_a_closed_weekday_are_told_as_kept(app: BookingAppli
     reseed(app, SLAGELSE, 7)
     skaelskoer = SLAGELSE.index('[[sites]]\nid = "skaelskoer"')
     without = SLAGELSE[:skaelskoer] + SLAGELSE[SLAGELSE.index('[[sites]]\nid = "korsoer"') :]
-    without = without.replace(KORSOER_MONDAY, 'hours = { wed')
+    without = without.replace(KORSOER_MONDAY, "hours = { wed")
     opened, told = reseed(app, without, 7)
     assert opened == 0
     assert told == [
