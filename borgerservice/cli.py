@@ -259,10 +259,14 @@ def seed(
 ) -> None:
     """Registers a municipality from a readable file and opens its times."""
     from services.booking.application import BookingApplication
-    from services.booking.seed import apply_seed, load_seed
+    from services.booking.seed import SeedError, apply_seed, load_seed
     from services.booking.settings import BookingSettings
 
-    municipality = load_seed(file)
+    try:
+        municipality = load_seed(file)
+    except SeedError as error:  # plain lines a user can copy, not a framed panel
+        typer.echo(f"seed: {error.message}", err=True)
+        raise typer.Exit(1) from None
     asyncio.run(_ensure_database())
     booking = BookingApplication(BookingSettings().eventsourcing_env())
     try:

@@ -150,9 +150,19 @@ class CatalogFile(Entry):
     services: list[ServiceEntry] = Field(min_length=1, max_length=MAX_SERVICES)
 
 
-# Every field name of the format: an unknown one is told the nearest of these.
-FIELD_NAMES = frozenset(
-    name
-    for model in (MunicipalityFile, MunicipalityEntry, SiteEntry, StaffEntry, AcuteEntry)
-    for name in model.model_fields
-) | frozenset(ServiceEntry.model_fields)
+# Where each field of the format is written, by the TOML table that holds it.
+TABLES = {
+    "the top of the file": MunicipalityFile,
+    "[municipality]": MunicipalityEntry,
+    "[[sites]]": SiteEntry,
+    "[[sites.staff]]": StaffEntry,
+    "[sites.acute]": AcuteEntry,
+    "[[services]]": ServiceEntry,
+}
+# Every field name of the format, with its tables: an unknown one is told the nearest of
+# these, or where it belongs when it is written in the wrong table.
+FIELD_TABLES: dict[str, tuple[str, ...]] = {
+    name: tuple(table for table, model in TABLES.items() if name in model.model_fields)
+    for name in {name for model in TABLES.values() for name in model.model_fields}
+}
+FIELD_NAMES = frozenset(FIELD_TABLES)

@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from services.booking.domain.opening_hours import WEEKDAYS
-from services.booking.seed.file_model import FIELD_NAMES
+from services.booking.seed.file_model import FIELD_NAMES, FIELD_TABLES
 from services.booking.seed.lines import KeyLines, Path
 
 
@@ -78,6 +78,8 @@ def _message(error: Any) -> str:
         name = str(loc[-1])
         if len(loc) >= 2 and loc[-2] == "hours":
             return f"unknown weekday {name!r}; use {', '.join(WEEKDAYS)}{nearest(name, WEEKDAYS)}"
+        if name in FIELD_TABLES:  # a field of the format, in the wrong table
+            return f"{name!r} is not a field here; it belongs in {' or '.join(FIELD_TABLES[name])}"
         return f"unknown field {name!r}{nearest(name, FIELD_NAMES)}"
     if kind == "missing":
         return "missing: this field is required"

@@ -260,6 +260,13 @@ def test_the_seed_command_prints_every_problem_and_exits_1(
     assert result.exit_code == 1, result.output
     assert f"{FILE}:35: sites.slot_minutes: Input should be a valid integer" in result.output
     assert "Traceback" not in result.output
+    assert "│" not in result.output  # one problem a line, as written, not in a framed panel
+
+
+def test_a_field_written_in_the_wrong_table_is_told_where_it_belongs() -> None:
+    problem = only(SEED.replace("[municipality]\n", "[municipality]\nslot_minutes = 15\n", 1))
+    assert problem.field == "municipality.slot_minutes"
+    assert problem.message == "'slot_minutes' is not a field here; it belongs in [[sites]]"
 
 
 def test_every_field_of_the_format_is_documented() -> None:
