@@ -151,7 +151,7 @@ class CatalogFile(Entry):
 
 
 # Where each field of the format is written, by the TOML table that holds it.
-TABLES = {
+TABLES: dict[str, type[BaseModel]] = {
     "the top of the file": MunicipalityFile,
     "[municipality]": MunicipalityEntry,
     "[[sites]]": SiteEntry,
