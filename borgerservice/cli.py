@@ -251,6 +251,16 @@ def schema(out: Annotated[Path, typer.Option(help="Folder to write to")] = Path(
 
 
 @app.command()
+def asyncapi(
+    out: Annotated[Path, typer.Option(help="File to write to")] = Path("asyncapi.json"),
+) -> None:
+    """Writes the AsyncAPI 3 document of the bus (also served at /asyncapi.json)."""
+    from services.booking.entrypoints.asyncapi_http import write_asyncapi
+
+    typer.echo(write_asyncapi(out))
+
+
+@app.command()
 def seed(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A municipality TOML")],
     days: Annotated[

@@ -210,3 +210,16 @@ async def test_the_served_document_is_the_generated_one(
         assert f"{command_subject('{municipality}', command.verb)}</code>" in page.text
     written = write_asyncapi(tmp_path / "asyncapi.json")
     assert json.loads(written.read_text()) == document
+
+
+def test_the_asyncapi_command_writes_the_served_document(
+    tmp_path: Path, document: dict[str, Any]
+) -> None:
+    from typer.testing import CliRunner
+
+    from borgerservice.cli import app
+
+    out = tmp_path / "docs" / "asyncapi.json"
+    result = CliRunner().invoke(app, ["asyncapi", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == document
