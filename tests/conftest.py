@@ -21,6 +21,7 @@ from infra.database import apply_schema, create_pool, drop_database, ensure_data
 from infra.nats_server import EmbeddedNats
 from infra.settings import DEFAULT_DATABASE_URL
 from infra.streams import STREAMS, ensure_streams
+from tests.bus_clients import connect  # noqa: F401 - a fixture for the modules that attack the bus
 
 BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
 # The secrets no service has a default for (infra/secrets.py), for this test session and

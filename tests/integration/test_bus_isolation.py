@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 import nats
 import pytest
-from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig
 from nats.js.errors import Error as JetStreamError
@@ -21,28 +20,11 @@ from infra.nats_accounts import (
 )
 from infra.nats_server import EmbeddedNats
 from infra.streams import EVENTS_STREAM, ensure_streams
+from tests.bus_clients import Client, Connect
 from tests.support import eventually
 
 A, B = "aarhus", "bornholm"
 QUIET = 0.3  # how long "receives nothing" is watched
-
-
-class Client:
-    """A connection of one account, recording every message it was given and every error."""
-
-    def __init__(self, nc: NatsClient, errors: list[Exception]) -> None:
-        self.nc, self.errors = nc, errors
-        self.received: list[str] = []
-
-    async def watch(self, subject: str = ">") -> None:
-        async def record(msg: Msg) -> None:
-            self.received.append(msg.subject)
-
-        await self.nc.subscribe(subject, cb=record)
-        await self.nc.flush()
-
-
-Connect = Callable[[Credentials], Awaitable[Client]]
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +43,6 @@ def server(
     embedded.start()
     yield embedded
     embedded.stop()
-
-
-@pytest.fixture
-async def connect(server: EmbeddedNats) -> AsyncIterator[Connect]:
-    opened: list[NatsClient] = []
-
-    async def as_(credentials: Credentials) -> Client:
-        errors: list[Exception] = []
-
-        async def on_error(error: Exception) -> None:
-            errors.append(error)
-
-        nc = await nats.connect(credentials.url(server.url), error_cb=on_error)
-        opened.append(nc)
-        return Client(nc, errors)
-
-    yield as_
-    for nc in opened:
-        await nc.close()
 
 
 @pytest.fixture

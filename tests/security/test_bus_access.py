@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import nats
 import pytest
-from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig, StreamConfig
 
-from infra.nats_accounts import BusAccounts, Credentials, consumer_of, tools_context_path
+from infra.nats_accounts import BusAccounts, consumer_of, tools_context_path
 from infra.nats_server import EmbeddedNats, free_port
 from infra.replay import connected_to_nats
 from infra.replay_stream import StreamPulls
@@ -22,22 +21,11 @@ from infra.runtime import embedded_nats
 from infra.settings import ConnectionSettings
 from infra.streams import EVENTS_STREAM, SMS_STREAM, deadletter_subject, ensure_streams
 from services.reporting.entrypoints.events_cli import EventFilter, print_events
+from tests.bus_clients import Client, Connect
 
 A, B = "aarhus", "bornholm"
 REFUSED = (nats.errors.Error, asyncio.TimeoutError)
 EVENT = json.dumps({"forged": True}).encode()
-
-
-class Client:
-    def __init__(self, nc: NatsClient, errors: list[Exception]) -> None:
-        self.nc, self.errors = nc, errors
-
-    @property
-    def violations(self) -> list[str]:
-        return [str(e) for e in self.errors if "permissions violation" in str(e).lower()]
-
-
-Connect = Callable[[Credentials], Awaitable[Client]]
 
 
 @pytest.fixture(scope="module")
@@ -63,25 +51,6 @@ def server(deployed: tuple[EmbeddedNats, BusAccounts]) -> EmbeddedNats:
 @pytest.fixture(scope="module")
 def accounts(deployed: tuple[EmbeddedNats, BusAccounts]) -> BusAccounts:
     return deployed[1]
-
-
-@pytest.fixture
-async def connect(server: EmbeddedNats) -> AsyncIterator[Connect]:
-    opened: list[NatsClient] = []
-
-    async def as_(credentials: Credentials) -> Client:
-        errors: list[Exception] = []
-
-        async def on_error(error: Exception) -> None:
-            errors.append(error)
-
-        nc = await nats.connect(credentials.url(server.url), error_cb=on_error)
-        opened.append(nc)
-        return Client(nc, errors)
-
-    yield as_
-    for nc in opened:
-        await nc.close()
 
 
 @pytest.fixture
