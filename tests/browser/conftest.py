@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -28,6 +27,7 @@ from infra.nats_server import free_port
 from infra.staff_tokens import Role, StaffTokens
 from tests.booking_world import STAFF_KEYS
 from tests.conftest import BASE_DATABASE_URL
+from tests.processes import BIN
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless as root on a closed network: without the background-networking flags Chromium
@@ -41,7 +41,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-BIN = Path(sys.executable).parent / "borgerservice"
+
 # Tests never change tracked files: the pictures go to a temporary folder unless
 # `SCREENSHOTS_DIR=docs/screenshots` asks for the README's pictures to be refreshed.
 SCREENSHOTS = Path(

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +15,7 @@ import pytest
 from infra.nats_accounts import tools_url
 from infra.nats_server import free_port
 from tests.booking_world import STAFF_KEYS
-
-BIN = Path(sys.executable).parent / "borgerservice"
+from tests.processes import interrupt, start, wait_until_healthy
 
 
 @pytest.fixture
@@ -44,33 +40,13 @@ def deployment(
         "STAFF_TOKENS": json.dumps(STAFF_KEYS),  # as production: the keys come from outside
     }
     env.pop("NATS_URL", None)
-    process = subprocess.Popen(
-        [str(BIN), "up", "--demo", "--port", str(http_port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = start(env, "up", "--demo", "--port", str(http_port))
     base = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"borgerservice up did not start:\n{process.communicate()[0]}")
-        time.sleep(0.2)
+    wait_until_healthy(process, base)
     tools = tools_url(tmp_path / "var")  # the bus lets nobody in without credentials
     assert tools is not None
     yield {"base": base, "nats": tools, **env}
-    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal signals the whole group
-    output = process.communicate(timeout=30)[0]
-    assert process.returncode == 0, output
-    assert "Stopped cleanly." in output
+    assert "Stopped cleanly." in interrupt(process)
 
 
 def wait_for(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
@@ -80,3 +56,17 @@ def wait_for(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.1)
+
+
+def korsoer_passport_times(base: str) -> list[str]:
+    """The demo's free passport times at Korsør (Slagelse), once it has opened some."""
+
+    def free_times() -> list[str]:
+        found = httpx.get(
+            f"{base}/api/v1/municipalities/slagelse/availability",
+            params={"service": "pas", "site": "korsoer"},
+        )
+        return [t["starts_at"] for t in found.json()]
+
+    times: list[str] = wait_for(free_times)
+    return times

@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import korsoer_passport_times
 
 BUDGET = 20
 CLIENTS = 32
@@ -68,13 +68,8 @@ async def rush(base: str, times: list[str]) -> dict[int, int]:
 
 def test_up_holds_at_most_twenty_connections_under_load(deployment: dict[str, str]) -> None:
     base, database_url = deployment["base"], deployment["DATABASE_URL"]
-    api = f"{base}/api/v1/municipalities/slagelse"
 
-    def free_times() -> list[str]:
-        found = httpx.get(f"{api}/availability", params={"service": "pas", "site": "korsoer"})
-        return [t["starts_at"] for t in found.json()]
-
-    times = wait_for(free_times)
+    times = korsoer_passport_times(base)
     assert times, "the demo opened no times at Korsør"
     peak, sampling = 0, True
 

@@ -16,7 +16,8 @@ import pytest
 
 from borgerservice.cli import replayable_read_models
 from infra.read_models import content_hash
-from tests.e2e.conftest import BIN, wait_for
+from tests.e2e.conftest import korsoer_passport_times, wait_for
+from tests.processes import BIN
 
 MODELS = ("reporting", "reporting_sms", "availability", "audit")
 
@@ -54,11 +55,7 @@ def test_every_read_model_replays_to_the_live_content_hash(deployment: dict[str,
     base, database_url = deployment["base"], deployment["DATABASE_URL"]
     api = f"{base}/api/v1/municipalities/slagelse"
 
-    def free_times() -> list[str]:
-        found = httpx.get(f"{api}/availability", params={"service": "pas", "site": "korsoer"})
-        return [t["starts_at"] for t in found.json()]
-
-    times = wait_for(free_times)
+    times = korsoer_passport_times(base)
     assert len(times) >= 3, "the demo opened too few times at Korsør"
     made = []
     for n, starts_at in enumerate(times[:3]):

@@ -16,7 +16,8 @@ from nats.js.api import ConsumerConfig
 from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
 from tests.booking_world import staff_headers
-from tests.e2e.conftest import BIN, wait_for
+from tests.e2e.conftest import wait_for
+from tests.processes import BIN
 
 
 def booked_events_on_stream(nats_url: str) -> list[dict[str, str]]:

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ import psycopg
 
 from infra.nats_server import EmbeddedNats, free_port
 from tests.booking_world import STAFF_KEYS
+from tests.processes import BIN
 
-BIN = Path(sys.executable).parent / "borgerservice"
 STARTUP_SECONDS = 60.0
 
 

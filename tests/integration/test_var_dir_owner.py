@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +18,7 @@ import pytest
 
 from infra.nats_server import free_port
 from tests.booking_world import STAFF_KEYS
-
-BIN = Path(sys.executable).parent / "borgerservice"
+from tests.processes import interrupt, start, wait_until_healthy
 
 
 def environment(database_url: str, var_dir: Path) -> dict[str, str]:
@@ -37,14 +34,7 @@ def environment(database_url: str, var_dir: Path) -> dict[str, str]:
 
 
 def up(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(BIN), "up", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    return start(env, "up", "--port", str(port))
 
 
 @pytest.fixture
@@ -53,21 +43,9 @@ def first(database_url: str, tmp_path: Path) -> Iterator[tuple[dict[str, str], s
     port = free_port()
     process = up(env, port)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"borgerservice up did not start:\n{process.communicate()[0]}")
-        time.sleep(0.2)
+    wait_until_healthy(process, base)
     yield env, base
-    os.killpg(process.pid, signal.SIGINT)
-    output = process.communicate(timeout=30)[0]
-    assert process.returncode == 0, output
+    interrupt(process)
 
 
 def test_a_second_up_on_the_same_data_refuses_at_once_and_leaves_the_first_alone(

@@ -9,7 +9,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,8 +23,8 @@ from infra.manage_token import ManageTokens
 from infra.nats_server import free_port
 from infra.personal_data import DEMO_PERSONAL_DATA_KEY
 from infra.secrets import fresh
+from tests.processes import BIN
 
-BIN = Path(sys.executable).parent / "borgerservice"
 SECRET_SETTINGS = (
     "MANAGE_TOKEN_SECRET",
     "PERSONAL_DATA_KEY",
