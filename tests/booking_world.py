@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
 
 from infra.staff_tokens import Role, StaffTokens
 from services.booking.application import BookingApplication
@@ -62,3 +65,13 @@ def booking_body(**overrides: object) -> dict[str, object]:
 
 def later(minutes: int) -> datetime:
     return FIRST_TIME + timedelta(minutes=minutes)
+
+
+BASE = f"/api/v1/municipalities/{MUNICIPALITY}"  # the world's municipality on the API
+
+
+async def book(api: httpx.AsyncClient, **overrides: object) -> dict[str, Any]:
+    """A citizen's booking of `booking_body(**overrides)`, which must succeed (201)."""
+    response = await api.post(f"{BASE}/bookings", json=booking_body(**overrides))
+    assert response.status_code == 201, response.text
+    return dict(response.json())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 from nats.js import JetStreamContext
@@ -15,26 +14,20 @@ from infra.staff_tokens import Role
 from infra.streams import EVENTS_STREAM
 from services.booking.service import BookingService
 from tests.booking_world import (
+    BASE,
     DAY,
     FIRST_TIME,
     HOURS,
     MUNICIPALITY,
     SITE,
     STAFF,
+    book,
     booking_body,
     later,
     seed_world,
     staff_headers,
 )
 from tests.support import eventually
-
-BASE = f"/api/v1/municipalities/{MUNICIPALITY}"
-
-
-async def book(api: httpx.AsyncClient, **overrides: object) -> dict[str, Any]:
-    response = await api.post(f"{BASE}/bookings", json=booking_body(**overrides))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def free_seats(api: httpx.AsyncClient, minutes: int = 0) -> int | None:

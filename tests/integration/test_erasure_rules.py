@@ -23,11 +23,12 @@ from services.booking.service import BookingService
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
 from tests.booking_world import (
+    BASE,
     FIRST_TIME,
     MUNICIPALITY,
     SITE,
     STAFF,
-    booking_body,
+    book,
     later,
     seed_world,
     staff_headers,
@@ -35,18 +36,11 @@ from tests.booking_world import (
 from tests.integration.test_erasure import all_consumed, traces_in_database, traces_on_streams
 from tests.support import eventually, running_in_background
 
-BASE = f"/api/v1/municipalities/{MUNICIPALITY}"
 ERASE = f"{BASE}/citizens/erase"
 
 
 def headers(role: Role, municipality: str = MUNICIPALITY) -> dict[str, str]:
     return staff_headers(municipality, role)
-
-
-async def book(api: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-    response = await api.post(f"{BASE}/bookings", json=booking_body(**overrides))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def details(service: BookingService, booking_id: str) -> Any:

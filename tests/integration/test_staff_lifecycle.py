@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import httpx
 
 from services.booking.service import BookingService
 from tests.booking_world import (
+    BASE,
     DAY,
     FIRST_TIME,
     MUNICIPALITY,
     SITE,
     STAFF,
-    booking_body,
+    book,
     later,
     seed_world,
     staff_headers,
 )
-
-BASE = f"/api/v1/municipalities/{MUNICIPALITY}"
-
-
-async def book(api: httpx.AsyncClient, **overrides: object) -> dict[str, Any]:
-    response = await api.post(f"{BASE}/bookings", json=booking_body(**overrides))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def seats_left(service: BookingService, minutes: int = 0) -> int:

@@ -107,7 +107,7 @@ def test_a_staff_competence_no_service_needs_is_a_typo() -> None:
 
 def test_a_competence_typo_in_the_catalog_leaves_the_service_with_no_times() -> None:
     # Only a roster site: the service's typo would give it no times anywhere.
-    text = SEED.split("[[sites]]\nid = \"bibliotek\"")[0]
+    text = SEED.split('[[sites]]\nid = "bibliotek"')[0]
     found = problems(text.replace('competence = "vielse"', 'competence = "viesle"'))
     refused = next(p for p in found if p.field == "services.competence")
     assert refused.line == 16
