@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from services.reporting.adapters.period_sql import in_municipality_and_period
 from services.reporting.domain.report import (
     DEFAULT_TARGET_WORKING_DAYS,
     BookingCounts,
@@ -23,11 +24,7 @@ from services.reporting.domain.waiting_time import (
 )
 
 # Bookings made on the period's Copenhagen dates ($2 and $3, both included, null = open).
-IN_MUNICIPALITY_AND_PERIOD = """
-WHERE municipality = $1
-  AND ($2::date IS NULL OR (booked_at AT TIME ZONE 'Europe/Copenhagen')::date >= $2::date)
-  AND ($3::date IS NULL OR (booked_at AT TIME ZONE 'Europe/Copenhagen')::date <= $3::date)
-"""
+IN_MUNICIPALITY_AND_PERIOD = in_municipality_and_period("booked_at")
 
 # One pass over the municipality's bookings: a row per group, then the total row (the highest
 # grouping()), which the empty grouping set yields even when no booking matches.

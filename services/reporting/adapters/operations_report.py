@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.reporting.adapters.booking_report import ensure_known
+from services.reporting.adapters.period_sql import in_municipality_and_period
 from services.reporting.domain.operations import (
     Capacity,
     OperationsFigures,
@@ -21,11 +22,7 @@ from services.reporting.domain.operations import (
 from services.reporting.domain.report import Period
 
 # Times on the period's Copenhagen dates ($2 and $3, both included, null = open).
-STARTS_IN_PERIOD = """
-WHERE municipality = $1
-  AND ($2::date IS NULL OR (starts_at AT TIME ZONE 'Europe/Copenhagen')::date >= $2::date)
-  AND ($3::date IS NULL OR (starts_at AT TIME ZONE 'Europe/Copenhagen')::date <= $3::date)
-"""
+STARTS_IN_PERIOD = in_municipality_and_period("starts_at")
 
 OPERATIONS_SQL = f"""
 SELECT

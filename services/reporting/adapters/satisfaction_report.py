@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.adapters.booking_report import ensure_known
+from services.reporting.adapters.period_sql import in_municipality_and_period
 from services.reporting.domain.report import Period
 from services.reporting.domain.satisfaction import (
     SatisfactionFigures,
@@ -17,7 +18,7 @@ from services.reporting.domain.satisfaction import (
     goals_met,
 )
 
-SATISFACTION_SQL = """
+SATISFACTION_SQL = f"""
 SELECT
     site,
     service,
@@ -28,9 +29,7 @@ SELECT
     count(score) AS scored_responses,
     avg(score)::float8 AS mean_score
 FROM report_survey_answer
-WHERE municipality = $1
-  AND ($2::date IS NULL OR (answered_at AT TIME ZONE 'Europe/Copenhagen')::date >= $2::date)
-  AND ($3::date IS NULL OR (answered_at AT TIME ZONE 'Europe/Copenhagen')::date <= $3::date)
+{in_municipality_and_period("answered_at")}
 GROUP BY GROUPING SETS ((site, service), ())
 ORDER BY grouping, site, service
 """
